@@ -1,0 +1,1 @@
+"""Training of digitrt's models: MNIST (+ your drawings) -> Keras -> ONNX. Needs the `train` extra."""

@@ -1,0 +1,195 @@
+"""Find, verify and read the four MNIST IDX files.
+
+Where it looks, in order: an explicit directory, $DIGITRT_MNIST_DIR, the user cache
+(~/.cache/digitrt/mnist), a Keras-style mnist.npz already cached by keras.datasets; then it
+downloads the IDX files from well-known mirrors into the user cache, verifying sha256.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+# sha256 of the uncompressed files (the .gz wrappers differ between mirrors; the contents do not).
+SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+ENV_VAR = "DIGITRT_MNIST_DIR"
+CACHE_DIR = Path.home() / ".cache" / "digitrt" / "mnist"
+KERAS_NPZ = Path.home() / ".keras" / "datasets" / "mnist.npz"
+
+_IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
+
+
+class MnistError(RuntimeError):
+    """MNIST could not be found, downloaded or read; the message says where it looked."""
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """The MNIST train and test sets: uint8 images (N, 28, 28), ink bright on 0; uint8 labels."""
+
+    train_images: npt.NDArray[np.uint8]
+    train_labels: npt.NDArray[np.uint8]
+    test_images: npt.NDArray[np.uint8]
+    test_labels: npt.NDArray[np.uint8]
+
+
+def load_mnist(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    mirrors: tuple[str, ...] = MIRRORS,
+    cache_dir: Path | None = None,
+    keras_npz: Path | None = None,
+) -> Mnist:
+    """Load MNIST from the first place that has it, downloading into the cache as a last resort."""
+    cache_dir = CACHE_DIR if cache_dir is None else cache_dir
+    keras_npz = KERAS_NPZ if keras_npz is None else keras_npz
+    looked: list[str] = []
+    candidates: list[tuple[str, Path]] = []
+    if data_dir is not None:
+        candidates.append(("--data", Path(data_dir)))
+    if os.environ.get(ENV_VAR):
+        candidates.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR])))
+    candidates.append(("user cache", cache_dir))
+    for label, folder in candidates:
+        if _has_all(folder):
+            return _read_folder(folder)
+        looked.append(f"{label}: {folder}" + ("" if folder.is_dir() else " (no such folder)"))
+        if label == "--data":  # an explicit folder that lacks the files is the user's mistake
+            raise MnistError(_not_found_message(looked, "--data was given but lacks the files"))
+    if keras_npz.is_file():
+        return _read_npz(keras_npz)
+    looked.append(f"Keras cache: {keras_npz}")
+    errors = _download(cache_dir, mirrors)
+    if not errors:
+        return _read_folder(cache_dir)
+    looked += [f"download: {e}" for e in errors]
+    raise MnistError(_not_found_message(looked, "no copy found and the download failed"))
+
+
+def _not_found_message(looked: list[str], why: str) -> str:
+    names = ", ".join(f"{n}[.gz]" for n in FILES.values())
+    return (
+        f"MNIST not found ({why}). Looked in:\n  - "
+        + "\n  - ".join(looked)
+        + f"\nProvide the four IDX files ({names}) in a folder and pass --data DIR or set "
+        f"{ENV_VAR}=DIR, or connect to the internet so they can be downloaded into {CACHE_DIR}."
+    )
+
+
+def _find(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _has_all(folder: Path) -> bool:
+    return folder.is_dir() and all(_find(folder, n) is not None for n in FILES.values())
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise MnistError(f"{path}: cannot read ({e}); delete it and provide a fresh copy") from None
+
+
+def _read_folder(folder: Path) -> Mnist:
+    arrays = {}
+    for key, name in FILES.items():
+        path = _find(folder, name)
+        assert path is not None  # _has_all checked
+        arrays[key] = parse_idx(_read_bytes(path), path)
+    for split in ("train", "test"):
+        n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
+        if n_img != n_lab:
+            raise MnistError(f"{folder}: {split} set has {n_img} images but {n_lab} labels")
+    return Mnist(**arrays)
+
+
+def _read_npz(path: Path) -> Mnist:
+    try:
+        with np.load(path) as f:
+            return Mnist(f["x_train"], f["y_train"], f["x_test"], f["y_test"])
+    except (OSError, KeyError, ValueError) as e:
+        raise MnistError(f"{path}: not a readable Keras mnist.npz ({e})") from None
+
+
+def parse_idx(data: bytes, source: Path | str = "<bytes>") -> npt.NDArray[np.uint8]:
+    """Parse an uncompressed IDX file of images (magic 2051) or labels (magic 2049)."""
+    if len(data) < 8:
+        raise MnistError(f"{source}: {len(data)} bytes is too short for an IDX file")
+    magic, count = struct.unpack(">II", data[:8])
+    if magic == _IMAGES_MAGIC:
+        if len(data) < 16:
+            raise MnistError(f"{source}: truncated IDX image header")
+        rows, cols = struct.unpack(">II", data[8:16])
+        shape, offset = (count, rows, cols), 16
+    elif magic == _LABELS_MAGIC:
+        shape, offset = (count,), 8
+    else:
+        raise MnistError(
+            f"{source}: magic number {magic} is not an IDX image (2051) or label (2049) file"
+        )
+    expected = int(np.prod(shape))
+    if len(data) - offset != expected:
+        raise MnistError(
+            f"{source}: header promises {expected} bytes of data for shape {shape}, "
+            f"file holds {len(data) - offset} (truncated or corrupt)"
+        )
+    array = np.frombuffer(data, np.uint8, offset=offset).reshape(shape)
+    if magic == _LABELS_MAGIC and array.size and int(array.max()) > 9:
+        raise MnistError(f"{source}: label {int(array.max())} is not a digit 0-9")
+    return array
+
+
+def _download(cache_dir: Path, mirrors: tuple[str, ...]) -> list[str]:
+    """Download every missing file into cache_dir; return the failures (empty on success)."""
+    errors: list[str] = []
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for name in FILES.values():
+        if _find(cache_dir, name) is not None:
+            continue
+        for mirror in mirrors:
+            url = f"{mirror}{name}.gz"
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    packed = response.read()
+                raw = gzip.decompress(packed)
+            except (OSError, EOFError, gzip.BadGzipFile) as e:
+                errors.append(f"{url}: {e}")
+                continue
+            digest = hashlib.sha256(raw).hexdigest()
+            if digest != SHA256[name]:
+                errors.append(f"{url}: sha256 {digest[:12]}... does not match {SHA256[name][:12]}...")
+                continue
+            tmp = cache_dir / f"{name}.gz.part"
+            tmp.write_bytes(packed)
+            tmp.replace(cache_dir / f"{name}.gz")
+            break
+        else:
+            return errors
+    return []
