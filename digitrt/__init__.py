@@ -1,7 +1,78 @@
-"""digitrt: handwritten-digit recognition for drawing canvases, on onnxruntime."""
+"""digitrt: handwritten-digit recognition for drawing canvases, on onnxruntime.
+
+    >>> import digitrt
+    >>> rec = digitrt.Recognizer()          # the bundled CNN, loaded and warmed up once
+    >>> rec.predict("digit.png").digit      # doctest: +SKIP
+    7
+
+`import digitrt` is cheap: NumPy, OpenCV and onnxruntime load on first use of a name that needs
+them, so `digitrt --version` answers at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import TYPE_CHECKING, Any
 
 from ._errors import DigitrtError, ImageError, ModelError
-from ._preprocess import preprocess
 from ._version import __version__
 
-__all__ = ["DigitrtError", "ImageError", "ModelError", "__version__", "preprocess"]
+if TYPE_CHECKING:
+    from ._image import ImageInput
+    from ._preprocess import preprocess
+    from ._recognizer import Prediction, Recognizer
+
+__all__ = [
+    "DigitrtError",
+    "ImageError",
+    "ImageInput",
+    "ModelError",
+    "Prediction",
+    "Recognizer",
+    "__version__",
+    "predict",
+    "preprocess",
+]
+
+_LAZY = {
+    "ImageInput": "._image",
+    "preprocess": "._preprocess",
+    "Prediction": "._recognizer",
+    "Recognizer": "._recognizer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'digitrt' has no attribute {name!r}")
+
+
+_default: Recognizer | None = None
+_default_lock = threading.Lock()
+
+
+def predict(image: ImageInput) -> Prediction:
+    """Recognise one digit with a default Recognizer, created on first use and then reused.
+
+    Args:
+        image: anything `preprocess` accepts (array, path, encoded bytes).
+
+    Returns:
+        The Prediction; its digit is None when the image holds no ink.
+
+    Raises:
+        ImageError: the input is not a readable image.
+        ModelError: the default model could not be loaded.
+    """
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                from ._recognizer import Recognizer
+
+                _default = Recognizer()
+    return _default.predict(image)

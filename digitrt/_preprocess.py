@@ -82,8 +82,8 @@ def ink_relative_to(grey: GreyImage, background: int) -> GreyImage:
     Distance rather than "darker than" because light-on-dark and dark-on-light both occur, and a
     dark-grey canvas can carry either; MNIST wants ink bright on exactly 0.
     """
-    diff = cv2.absdiff(grey, np.full_like(grey, background))
-    return np.asarray(cv2.subtract(diff, NOISE_LEVEL))
+    diff = cv2.absdiff(grey, (background, 0, 0, 0))
+    return np.asarray(cv2.subtract(diff, (NOISE_LEVEL, 0, 0, 0)))
 
 
 def ink_box(ink: GreyImage) -> Box | None:
@@ -99,8 +99,12 @@ def ink_box(ink: GreyImage) -> Box | None:
 
 def fit_box(ink: GreyImage, size: int = BOX_SIZE) -> GreyImage:
     """Scale the cropped ink, aspect kept, so its longer side is `size` pixels (MNIST's 20)."""
-    # Halving first is exact area averaging and much faster than one large INTER_AREA step.
+    # Halving first is exact area averaging and much faster than one large INTER_AREA step;
+    # an odd edge is padded with background rather than dropped, so no ink is lost.
     while min(ink.shape) >= 2 * size:
+        odd_h, odd_w = ink.shape[0] % 2, ink.shape[1] % 2
+        if odd_h or odd_w:
+            ink = np.asarray(cv2.copyMakeBorder(ink, 0, odd_h, 0, odd_w, cv2.BORDER_CONSTANT, 0))
         ink = halve(ink)
     h, w = ink.shape
     scale = size / max(h, w)

@@ -121,7 +121,8 @@ def _read_folder(folder: Path) -> Mnist:
     arrays = {}
     for key, name in FILES.items():
         path = _find(folder, name)
-        assert path is not None  # _has_all checked
+        if path is None:
+            raise MnistError(f"{folder}: {name}[.gz] is missing")
         arrays[key] = parse_idx(_read_bytes(path), path)
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
@@ -191,5 +192,5 @@ def _download(cache_dir: Path, mirrors: tuple[str, ...]) -> list[str]:
             tmp.replace(cache_dir / f"{name}.gz")
             break
         else:
-            return errors
+            return errors or [f"{name}: no download mirrors to try"]
     return []

@@ -1,0 +1,63 @@
+# digitrt: `make run` opens the drawing window, `make test` runs every test.
+# Both create .venv and install what they need from pyproject.toml (and, as root, the few
+# Debian libraries Qt loads). Only Python >= 3.11 is required beforehand.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Qt's wheels bundle Qt but not these system libraries (xcb-* are for a window on X11/Xvfb).
+QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 \
+	libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+
+.PHONY: run test bench train lint typecheck screenshot wheel system-libs clean
+
+run: $(VENV)/.gui system-libs          ## open the drawing window (bundled CNN)
+	$(BIN)/python -m gui $(ARGS)
+
+test: $(VENV)/.dev system-libs         ## the whole test suite, then every benchmark once
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest benchmarks --benchmark-disable -q
+
+bench: $(VENV)/.dev                    ## measure, then write benchmarks/RESULTS.md
+	$(BIN)/python -m pytest benchmarks --benchmark-json=benchmarks/results.json \
+		--benchmark-columns=median,iqr,min,max,rounds
+	$(BIN)/python -m benchmarks.report benchmarks/results.json benchmarks/RESULTS.md
+
+train: $(VENV)/.dev                    ## retrain both shipped models (seeded; ~30 min on 2 cores)
+	$(BIN)/python -m training.train --model cnn --out models
+	$(BIN)/python -m training.train --model mlp --out models
+	$(BIN)/python -m training.card models
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check digitrt gui training tests benchmarks
+	$(BIN)/mypy
+
+screenshot: $(VENV)/.dev system-libs   ## docs/gui.png: the window with a drawn digit
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m gui.screenshot docs/gui.png
+
+wheel: $(VENV)/.dev
+	$(BIN)/python -m build --wheel --outdir dist
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.gui: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[gui]"
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[gui,train,bench,dev]"
+	touch $@ $(VENV)/.gui
+
+system-libs:
+	@missing=$$(for p in $(QT_SYSTEM_LIBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		echo "installing Qt's system libraries: $$missing"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .benchmarks

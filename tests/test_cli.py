@@ -1,0 +1,97 @@
+"""The `digitrt` command, run as a user runs it: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import cv2
+import pytest
+
+import digitrt
+from tests.strokes import draw_digit
+
+
+def run(*args, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "digitrt._cli", *args], input=stdin, capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    paths = {}
+    for digit in (3, 8):
+        paths[digit] = folder / f"digit{digit}.png"
+        cv2.imwrite(str(paths[digit]), draw_digit(digit, background=255))
+    paths["bad"] = folder / "bad.png"
+    paths["bad"].write_text("not an image")
+    return paths
+
+
+def test_version_is_fast_and_imports_nothing_heavy():
+    """--version prints the version without loading NumPy, OpenCV or onnxruntime."""
+    started = time.perf_counter()
+    out = run("--version")
+    assert out.returncode == 0
+    assert out.stdout.decode().strip() == f"digitrt {digitrt.__version__}"
+    assert time.perf_counter() - started < 5  # generous: a loaded CI machine
+    code = "import sys, digitrt._cli; print(sorted({'numpy','cv2','onnxruntime'} & set(sys.modules)))"
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert probe.stdout.strip() == "[]"
+
+
+def test_predict_human_output(files):
+    """One line per file with the digit and its confidence."""
+    out = run("predict", str(files[3]), str(files[8]))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.decode().splitlines()
+    assert lines[0].startswith(f"{files[3]}: 3 ") and lines[1].startswith(f"{files[8]}: 8 ")
+
+
+def test_predict_json_and_top_k(files):
+    """--json gives one object per file with file, digit, confidence, probabilities."""
+    out = run("predict", "--json", "--top-k", "3", "--model", "mlp", str(files[3]))
+    record = json.loads(out.stdout)
+    assert record["file"] == str(files[3]) and record["digit"] == 3
+    assert len(record["probabilities"]) == 10 and abs(sum(record["probabilities"]) - 1) < 1e-3
+    assert len(record["top"]) == 3 and record["top"][0]["digit"] == 3
+
+
+def test_predict_reads_stdin(files):
+    """'-' reads the image from standard input."""
+    out = run("predict", "-", stdin=files[8].read_bytes())
+    assert out.returncode == 0 and out.stdout.decode().startswith("-: 8 ")
+
+
+def test_bad_file_is_one_line_on_stderr_and_others_still_run(files, tmp_path):
+    """A bad or missing file: one line naming it, exit 1, the good files still predicted."""
+    out = run("predict", str(files["bad"]), str(tmp_path / "missing.png"), str(files[3]))
+    assert out.returncode == 1
+    errors = out.stderr.decode().splitlines()
+    assert len(errors) == 2 and "bad.png" in errors[0] and "missing.png" in errors[1]
+    assert "Traceback" not in out.stderr.decode()
+    assert out.stdout.decode().startswith(f"{files[3]}: 3 ")
+
+
+def test_bad_model_is_one_line(files):
+    """A model that does not exist: one error line, exit 2, no traceback."""
+    out = run("predict", "--model", "nonexistent.onnx", str(files[3]))
+    assert out.returncode == 2
+    assert out.stderr.decode().count("\n") == 1 and "nonexistent.onnx" in out.stderr.decode()
+
+
+def test_info_lists_models_and_runtime():
+    """info shows both bundled models with their metadata and onnxruntime's providers."""
+    out = run("info", "--json")
+    report = json.loads(out.stdout)
+    assert set(report["models"]) == {"cnn", "mlp"}
+    assert report["models"]["cnn"]["model"] == "digit_cnn"
+    assert "mnist_test_accuracy" in report["models"]["cnn"]
+    assert "CPUExecutionProvider" in report["providers"]
+    human = run("info").stdout.decode()
+    assert "onnxruntime" in human and "digit_mlp" in human

@@ -1,0 +1,182 @@
+"""The preprocessing chain: each step alone, then properties of the whole."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digitrt import _preprocess as P
+from digitrt import preprocess
+from tests.strokes import draw_digit
+
+
+def test_halve_averages_two_by_two_blocks():
+    """halve() maps each 2x2 block to its mean and drops an odd last row/column."""
+    a = np.array([[0, 4, 8], [4, 8, 8], [9, 9, 9]], np.uint8)
+    assert halve_equal(P.halve(a), np.array([[4]], np.uint8))
+
+
+def halve_equal(a, b):
+    return a.shape == b.shape and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("level", [0, 60, 128, 200, 255])
+def test_background_level_is_the_border_grey_even_with_ink_on_it(level):
+    """The border median finds the paper grey although a stroke crosses the border."""
+    canvas = np.full((100, 100), level, np.uint8)
+    canvas[:, 45:55] = 255 - level  # a thick stroke from top to bottom edge
+    assert P.background_level(canvas) == level
+
+
+def test_ink_relative_to_is_distance_from_background_both_polarities():
+    """Darker and lighter pixels both count as ink; the paper maps to exactly 0."""
+    grey = np.array([[100, 100, 0, 250]], np.uint8)
+    ink = P.ink_relative_to(grey, 100)
+    assert ink.tolist() == [[0, 0, 100 - P.NOISE_LEVEL, 150 - P.NOISE_LEVEL]]
+
+
+def test_ink_relative_to_removes_noise_below_the_noise_level():
+    """Paper texture within NOISE_LEVEL of the background becomes 0."""
+    grey = np.full((4, 4), 128, np.uint8) + np.uint8(P.NOISE_LEVEL // 2)
+    assert not P.ink_relative_to(grey, 128).any()
+
+
+def test_ink_box_finds_the_bounding_box():
+    """The box encloses exactly the ink."""
+    ink = np.zeros((50, 60), np.uint8)
+    ink[10:20, 30:35] = 200
+    assert P.ink_box(ink) == (30, 10, 5, 10)
+
+
+def test_ink_box_is_none_without_ink():
+    """Faint remains below MIN_INK are not a digit."""
+    ink = np.zeros((50, 50), np.uint8)
+    ink[3, 3] = P.MIN_INK - 1
+    assert P.ink_box(ink) is None
+
+
+def test_ink_box_ignores_faint_smudges_far_from_the_digit():
+    """Smudges under a tenth of the strongest ink stay out of the box."""
+    ink = np.zeros((50, 50), np.uint8)
+    ink[20:30, 20:25] = 250
+    ink[0, 0] = 20
+    assert P.ink_box(ink) == (20, 20, 5, 10)
+
+
+@pytest.mark.parametrize("shape", [(200, 100), (100, 200), (7, 3), (20, 20), (400, 41)])
+def test_fit_box_makes_the_longer_side_20_and_keeps_aspect(shape):
+    """MNIST scales the ink box to fit 20x20, aspect ratio kept."""
+    out = P.fit_box(np.full(shape, 200, np.uint8))
+    assert max(out.shape) == 20
+    assert abs(out.shape[0] / out.shape[1] - shape[0] / shape[1]) < 0.15 * (
+        shape[0] / shape[1]
+    ) + 0.06
+
+
+def test_center_by_mass_puts_the_centre_of_mass_at_14_14_and_peak_at_1():
+    """The digit's centre of mass lands on the centre of the 28x28 field; ink is in [0, 1]."""
+    digit = np.zeros((20, 12), np.uint8)
+    digit[:, :4] = 100  # mass on the left side of the box
+    out = P.center_by_mass(digit)
+    m = cv2.moments(out)
+    assert abs(m["m10"] / m["m00"] - 14) <= 0.75
+    assert abs(m["m01"] / m["m00"] - 14) <= 0.75
+    assert out.max() == pytest.approx(1.0)
+
+
+def test_blank_canvas_gives_all_zeros():
+    """A uniform canvas has no ink: the output is all zeros."""
+    for level in (0, 128, 255):
+        out = preprocess(np.full((280, 280), level, np.uint8))
+        assert out.dtype == np.float32 and out.shape == (28, 28) and not out.any()
+
+
+def test_noise_only_canvas_is_blank():
+    """Gaussian paper noise and JPEG speckle alone are not ink."""
+    rng = np.random.default_rng(0)
+    noisy = np.clip(rng.normal(200, 6, (280, 280)), 0, 255).astype(np.uint8)
+    assert not preprocess(noisy).any()
+    _, jpeg = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 30])
+    assert not preprocess(jpeg.tobytes()).any()
+
+
+def test_mnist_images_pass_through_nearly_unchanged(mnist):
+    """A 28x28 MNIST digit is already in the convention: preprocessing barely changes it."""
+    images = mnist.test_images[:500]
+    diffs = [np.abs(preprocess(im) - im / 255).mean() for im in images]
+    assert np.mean(diffs) < 0.02
+
+
+def test_thin_strokes_survive():
+    """A 2-px pen on a 280 canvas is still found and fills the 20-px box."""
+    out = preprocess(draw_digit(1, width=2))
+    rows = np.flatnonzero(out.any(axis=1))
+    assert rows[-1] - rows[0] + 1 >= 19
+
+
+@pytest.mark.parametrize(
+    ("background", "pen"), [(255, 0), (200, 30), (128, 0), (70, 0), (70, 230), (0, 255)]
+)
+def test_polarity_and_shade_do_not_matter(background, pen):
+    """Dark on white, on light grey, on mid and dark grey, light on dark grey and on black:
+    the same drawing gives nearly the same 28x28."""
+    reference = preprocess(draw_digit(7, background=255, pen=0))
+    out = preprocess(draw_digit(7, background=background, pen=pen))
+    assert np.abs(out - reference).mean() < 0.02
+
+
+canvas_boxes = st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0.3, 0.85))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(10)), canvas_boxes, st.integers(120, 600))
+def test_shifting_and_scaling_the_drawing_gives_nearly_the_same_28x28(digit, placement, size):
+    """Where and how large a digit is drawn on the canvas hardly changes what the model sees."""
+    x, y, scale = placement  # position as a fraction of the free space, height as of the canvas
+    reference = preprocess(draw_digit(digit, size=280, box=(0.3, 0.15, 0.4, 0.7), width=20))
+    w, h = 0.4 * scale / 0.7, scale
+    moved = draw_digit(
+        digit, size=size, box=(0.06 + x * (0.88 - w), 0.06 + y * (0.88 - h), w, h),
+        width=max(1, round(20 * size / 280 * scale / 0.7)),
+    )
+    assert difference_up_to_one_pixel(preprocess(moved), reference) < 0.05
+
+
+def difference_up_to_one_pixel(a, b):
+    """Mean |a - b| at the best relative shift of at most one pixel: centring by the centre of
+    mass rounds to whole pixels, as MNIST's does, so a drawing can land one pixel over."""
+    return min(
+        np.abs(np.roll(a, (dy, dx), axis=(0, 1)) - b).mean()
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 300), st.integers(1, 300), st.integers(0, 255),
+    st.lists(st.tuples(st.integers(0, 299), st.integers(0, 299), st.integers(0, 255)),
+             max_size=30),
+)
+def test_output_is_always_float32_28x28_in_unit_range(h, w, background, dots):
+    """Whatever the canvas, the output is float32 (28, 28) with values in [0, 1]."""
+    canvas = np.full((h, w), background, np.uint8)
+    for r, c, v in dots:
+        canvas[r % h, c % w] = v
+    out = preprocess(canvas)
+    assert out.dtype == np.float32 and out.shape == (28, 28)
+    assert 0.0 <= float(out.min()) and float(out.max()) <= 1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 255), st.integers(60, 400))
+def test_background_maps_to_zero(background, size):
+    """Pixels of the paper, whatever its grey, become 0 after preprocessing."""
+    pen = 0 if background > 127 else 255
+    out = preprocess(draw_digit(4, size=size, background=background, pen=pen,
+                                width=max(2, size // 14)))
+    # the corners of the 28x28 are outside MNIST's 20x20 box: pure background
+    assert out[:3, :3].max() == 0 and out[-3:, -3:].max() == 0
