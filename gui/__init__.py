@@ -1,0 +1,1 @@
+"""digitrt's drawing window (PyQt6). Installed as `digitrt_gui`; run with `digitrt-gui`."""

@@ -1,0 +1,42 @@
+"""`digitrt-gui` / `python -m gui`: open the drawing window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="digitrt-gui",
+        description="Draw a digit and watch digitrt recognise it live. Press 0-9 to save your "
+        "drawing as a labelled sample; train on your samples with "
+        "`python -m training.train --custom SAMPLES --finetune`.",
+    )
+    parser.add_argument("--model", default="cnn",
+                        help="cnn (default), mlp, or a path to an .onnx model")
+    parser.add_argument("--samples", type=Path, default=None,
+                        help="where labelled samples are saved (default: the platform's "
+                             "app-data folder, e.g. ~/.local/share/digitrt/samples)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        from PyQt6.QtWidgets import QApplication
+    except ImportError as e:
+        print(f"digitrt-gui needs PyQt6: pip install 'digitrt[gui]' ({e})", file=sys.stderr)
+        return 1
+    from .window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("digitrt")
+    window = MainWindow(args.model, args.samples)
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The result panel's widgets: probability bars and the 28x28 image the model saw."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from PyQt6.QtCore import QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PyQt6.QtWidgets import QLabel, QWidget
+
+ACCENT = QColor(37, 99, 235)
+BAR = QColor(203, 213, 225)
+TEXT = QColor(30, 41, 59)
+MUTED = QColor(100, 116, 139)
+
+
+class ProbabilityBars(QWidget):
+    """Ten horizontal bars, one per digit; the winner is highlighted. Clicking a bar emits
+    `digitClicked` (the window saves the drawing as a sample of that digit)."""
+
+    digitClicked = pyqtSignal(int)
+    ROW = 22
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.probabilities = np.zeros(10, np.float32)
+        self.winner: int | None = None
+        self.counts = [0] * 10
+        self.setMinimumSize(QSize(220, 10 * self.ROW))
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click a digit (or press its key) to save your drawing as that digit")
+
+    def show_probabilities(self, probabilities: npt.NDArray[np.float32], winner: int | None) -> None:
+        self.probabilities, self.winner = probabilities, winner
+        self.update()
+
+    def show_counts(self, counts: list[int]) -> None:
+        self.counts = counts
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent | None) -> None:
+        if event is not None:
+            row = int(event.position().y() // self.ROW)
+            if 0 <= row <= 9:
+                self.digitClicked.emit(row)
+
+    def paintEvent(self, event: QPaintEvent | None) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(self.font())
+        label_width, value_width, count_width = 18, 48, 34
+        track = self.width() - label_width - value_width - count_width - 12
+        for digit in range(10):
+            y = digit * self.ROW
+            p = float(self.probabilities[digit])
+            is_winner = digit == self.winner
+            font.setBold(is_winner)
+            painter.setFont(font)
+            painter.setPen(ACCENT if is_winner else TEXT)
+            painter.drawText(QRectF(0, y, label_width, self.ROW),
+                             Qt.AlignmentFlag.AlignVCenter, str(digit))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(241, 245, 249))
+            bar = QRectF(label_width, y + 5, track, self.ROW - 10)
+            painter.drawRoundedRect(bar, 4, 4)
+            if p > 0:
+                painter.setBrush(ACCENT if is_winner else BAR)
+                painter.drawRoundedRect(QRectF(bar.x(), bar.y(), max(4.0, track * p),
+                                               bar.height()), 4, 4)
+            painter.setPen(ACCENT if is_winner else MUTED)
+            painter.drawText(QRectF(label_width + track + 4, y, value_width, self.ROW),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                             f"{p:.1%}" if self.winner is not None else "")
+            font.setBold(False)
+            painter.setFont(font)
+            painter.setPen(MUTED)
+            painter.drawText(QRectF(self.width() - count_width, y, count_width, self.ROW),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                             f"×{self.counts[digit]}" if self.counts[digit] else "")
+
+
+class ModelInput(QLabel):
+    """The 28x28 image the model saw, enlarged with nearest-neighbour pixels."""
+
+    SCALE = 4
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedSize(28 * self.SCALE + 2, 28 * self.SCALE + 2)
+        self.setStyleSheet("background: black; border: 1px solid #cbd5e1;")
+        self.setToolTip("What the model sees: your drawing in MNIST's 28×28 convention")
+        self.show_image(np.zeros((28, 28), np.float32))
+
+    def show_image(self, image: npt.NDArray[np.float32]) -> None:
+        pixels = np.ascontiguousarray(np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8))
+        qimage = QImage(pixels.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
+        side = 28 * self.SCALE
+        self.setPixmap(QPixmap.fromImage(qimage).scaled(
+            side, side, Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.FastTransformation))

@@ -1,0 +1,383 @@
+"""The main window: owns the Recognizer, the throttle timer, the result panel and the samples."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import QBuffer, QIODevice, QStandardPaths, Qt, QTimer
+from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QFont, QImage, QKeyEvent, QKeySequence
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+import digitrt
+
+from .canvas import MAX_PEN, MIN_PEN, DigitCanvas
+from .panel import ModelInput, ProbabilityBars
+
+THROTTLE_MS = 40  # at most one live prediction per 40 ms while drawing (25 per second)
+LOW_CONFIDENCE = 0.60  # below this the window says it is unsure and shows the top two
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
+
+STYLE = """
+QMainWindow, QWidget#root { background: #f8fafc; }
+QLabel { color: #1e293b; }
+QLabel#digit { font-size: 84px; font-weight: 600; color: #2563eb; }
+QLabel#verdict { font-size: 15px; color: #334155; }
+QLabel#hint { color: #64748b; }
+QLabel#error { color: #b91c1c; background: #fee2e2; border-radius: 6px; padding: 6px; }
+QWidget#panel { background: white; border: 1px solid #e2e8f0; border-radius: 12px; }
+QPushButton { padding: 5px 12px; border: 1px solid #cbd5e1; border-radius: 6px; background: white; }
+QPushButton:hover { background: #eff6ff; border-color: #93c5fd; }
+QPushButton:disabled { color: #94a3b8; }
+QComboBox { padding: 4px 8px; }
+"""
+
+
+def default_samples_dir() -> Path:
+    """The platform's app-data folder for digitrt, plus `samples`."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or Path.home() / ".digitrt") / "samples"
+
+
+class MainWindow(QMainWindow):
+    """Draw a digit, see the prediction live, save labelled samples of your handwriting."""
+
+    def __init__(self, model: str = "cnn", samples_dir: Path | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("digitrt — draw a digit")
+        self.setAcceptDrops(True)
+        self.setStyleSheet(STYLE)
+        self.samples_dir = samples_dir or default_samples_dir()
+        self.prediction_count = 0
+        self.last_prediction: digitrt.Prediction | None = None
+        self.last_latency_us = 0.0
+
+        self.recognizers: dict[str, digitrt.Recognizer] = {}
+        self.recognizer = self._load_model(model)
+
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(THROTTLE_MS)
+        self.timer.timeout.connect(self.predict_now)
+
+        self._build()
+        self._refresh_counts()
+        self.show_prediction(None)
+        if self._model_error:
+            self.show_error(self._model_error)
+
+    # ------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.canvas = DigitCanvas()
+        self.canvas.changed.connect(self._drawing_changed)
+        self.canvas.strokeFinished.connect(self.predict_now)
+
+        self.model_box = QComboBox()
+        for name in self.recognizers:
+            self.model_box.addItem(self._model_label(name), name)
+        self.model_box.currentIndexChanged.connect(
+            lambda _: self.switch_model(self.model_box.currentData())
+        )
+        open_button = QPushButton("Open image…")
+        open_button.clicked.connect(self.open_dialog)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.clicked.connect(self.undo)
+        clear_button = QPushButton("Clear")
+        clear_button.clicked.connect(self.clear)
+        self.pen_slider = QSlider(Qt.Orientation.Horizontal)
+        self.pen_slider.setRange(MIN_PEN, MAX_PEN)
+        self.pen_slider.setValue(self.canvas.pen_width)
+        self.pen_slider.setToolTip("Pen width ([ and ] keys)")
+        self.pen_slider.valueChanged.connect(self.canvas.set_pen_width)
+        self.pen_label = QLabel()
+        self.pen_slider.valueChanged.connect(lambda v: self.pen_label.setText(f"pen {v}px"))
+        self.pen_label.setText(f"pen {self.canvas.pen_width}px")
+
+        left = QVBoxLayout()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model"))
+        top.addWidget(self.model_box, 1)
+        top.addWidget(open_button)
+        left.addLayout(top)
+        left.addWidget(self.canvas)
+        tools = QHBoxLayout()
+        tools.addWidget(self.undo_button)
+        tools.addWidget(clear_button)
+        tools.addWidget(self.pen_slider, 1)
+        tools.addWidget(self.pen_label)
+        left.addLayout(tools)
+        hint = QLabel("Press 0–9 or click a bar to save your drawing as that digit.")
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        left.addWidget(hint)
+        left.addStretch(1)
+
+        self.digit_label = QLabel("–")
+        self.digit_label.setObjectName("digit")
+        self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.digit_label.setFixedWidth(110)
+        self.verdict = QLabel()
+        self.verdict.setObjectName("verdict")
+        self.verdict.setWordWrap(True)
+        self.model_input = ModelInput()
+        self.bars = ProbabilityBars()
+        self.bars.digitClicked.connect(self.save_sample)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+
+        head = QHBoxLayout()
+        head.addWidget(self.digit_label)
+        verdict_box = QVBoxLayout()
+        verdict_box.addStretch(1)
+        verdict_box.addWidget(self.verdict)
+        verdict_box.addStretch(1)
+        head.addLayout(verdict_box, 1)
+        seen = QVBoxLayout()
+        caption = QLabel("model sees")
+        caption.setObjectName("hint")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        seen.addWidget(self.model_input)
+        seen.addWidget(caption)
+        head.addLayout(seen)
+
+        panel = QWidget()
+        panel.setObjectName("panel")
+        right = QVBoxLayout(panel)
+        right.setContentsMargins(16, 12, 16, 12)
+        right.addLayout(head)
+        right.addWidget(self.bars)
+        right.addWidget(self.error_label)
+        panel.setFixedWidth(360)
+
+        root = QWidget()
+        root.setObjectName("root")
+        layout = QHBoxLayout(root)
+        layout.setContentsMargins(14, 14, 14, 14)
+        layout.setSpacing(14)
+        layout.addLayout(left)
+        layout.addWidget(panel, 0, Qt.AlignmentFlag.AlignTop)
+        self.setCentralWidget(root)
+
+        self.status_model = QLabel()
+        self.status_latency = QLabel()
+        self.status_samples = QLabel()
+        status = self.statusBar()
+        if status is not None:
+            status.addWidget(self.status_model)
+            status.addWidget(self.status_latency)
+            status.addPermanentWidget(self.status_samples)
+
+        for keys, slot in (
+            (QKeySequence.StandardKey.Undo, self.undo),
+            (QKeySequence.StandardKey.Open, self.open_dialog),
+        ):
+            action = QAction(self)
+            action.setShortcut(keys)
+            action.triggered.connect(slot)
+            self.addAction(action)
+        self._update_status()
+
+    # ------------------------------------------------------------ models
+    def _model_label(self, name: str) -> str:
+        labels = {"cnn": "CNN (most accurate)", "mlp": "MLP (traditional network)"}
+        return labels.get(name, Path(name).name)
+
+    def _load_model(self, model: str) -> digitrt.Recognizer | None:
+        names = ["cnn", "mlp"] + ([model] if model not in ("cnn", "mlp") else [])
+        self._model_error = ""
+        chosen = None
+        for name in names:
+            try:
+                self.recognizers[name] = digitrt.Recognizer(name)
+            except digitrt.DigitrtError as e:
+                self._model_error = str(e)
+                continue
+            if name == model:
+                chosen = self.recognizers[name]
+        self.current_model = model if chosen is not None else next(iter(self.recognizers), "")
+        return chosen or next(iter(self.recognizers.values()), None)
+
+    def switch_model(self, name: str) -> None:
+        """Use another model and re-predict the current drawing."""
+        if name not in self.recognizers:
+            return
+        self.current_model = name
+        self.recognizer = self.recognizers[name]
+        index = self.model_box.findData(name)
+        if index != self.model_box.currentIndex():
+            self.model_box.setCurrentIndex(index)
+        self._update_status()
+        self.predict_now()
+
+    # ------------------------------------------------------------ prediction
+    def _drawing_changed(self) -> None:
+        self.hide_error()
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def predict_now(self) -> None:
+        """Predict the canvas now (the timer's target; also called on release)."""
+        self.timer.stop()
+        if self.recognizer is None:
+            return
+        started = time.perf_counter()
+        try:
+            prediction = self.recognizer.predict(self.canvas.array())
+        except digitrt.DigitrtError as e:
+            self.show_error(str(e))
+            return
+        self.last_latency_us = (time.perf_counter() - started) * 1e6
+        self.prediction_count += 1
+        self.show_prediction(prediction)
+
+    def show_prediction(self, p: digitrt.Prediction | None) -> None:
+        self.last_prediction = p
+        self.undo_button.setEnabled(self.canvas.can_undo())
+        if p is None or p.digit is None:
+            self.digit_label.setText("–")
+            self.verdict.setText("Draw a digit on the grey canvas.")
+            self.bars.show_probabilities(np.zeros(10, np.float32), None)
+            self.model_input.show_image(np.zeros((28, 28), np.float32))
+        else:
+            self.digit_label.setText(str(p.digit))
+            if p.confidence >= LOW_CONFIDENCE:
+                self.verdict.setText(f"<b>{p.digit}</b> with {p.confidence:.0%} confidence")
+            else:
+                (a, pa), (b, pb) = p.top(2)
+                self.verdict.setText(
+                    f"Not sure: <b>{a}</b> ({pa:.0%}) or <b>{b}</b> ({pb:.0%})?"
+                )
+            self.bars.show_probabilities(p.probabilities, p.digit)
+            self.model_input.show_image(p.image)
+        self._update_status()
+
+    # ------------------------------------------------------------ editing
+    def clear(self) -> None:
+        self.canvas.clear()
+        self.predict_now()
+
+    def undo(self) -> None:
+        self.canvas.undo()
+        self.predict_now()
+
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:
+        if event is None:
+            return
+        key, text = event.key(), event.text()
+        if key in (Qt.Key.Key_Escape, Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.clear()
+        elif text in ("[", "]"):
+            self.pen_slider.setValue(self.canvas.pen_width + (-2 if text == "[" else 2))
+        elif len(text) == 1 and text.isdigit() and not event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        ):
+            self.save_sample(int(text))
+        else:
+            super().keyPressEvent(event)
+
+    # ------------------------------------------------------------ files
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", "", IMAGE_FILTER)
+        if path:
+            self.open_image(Path(path))
+
+    def open_image(self, path: Path) -> None:
+        """Show an image file on the canvas and predict it (errors are shown, not raised)."""
+        if self.recognizer is None:
+            return
+        try:
+            prediction = self.recognizer.predict(path)
+        except digitrt.ImageError as e:
+            self.show_error(str(e))
+            return
+        image = QImage(str(path))
+        if not image.isNull():
+            self.canvas.load_image(image)
+        self.hide_error()
+        self.prediction_count += 1
+        self.show_prediction(prediction)
+
+    def dragEnterEvent(self, event: QDragEnterEvent | None) -> None:
+        if event is not None and event.mimeData() and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent | None) -> None:
+        if event is None or not event.mimeData():
+            return
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_image(Path(url.toLocalFile()))
+                break
+
+    # ------------------------------------------------------------ samples
+    def save_sample(self, digit: int) -> Path | None:
+        """Save the canvas as SAMPLES/<digit>/<time>.png, never overwriting a file."""
+        if self.last_prediction is None or self.last_prediction.digit is None:
+            self.show_error("Nothing to save: draw a digit first.")
+            return None
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        self.canvas.image().save(buffer, "PNG")
+        data = bytes(buffer.data())
+        folder = self.samples_dir / str(digit)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for n in range(10_000):
+                path = folder / (f"{stamp}.png" if n == 0 else f"{stamp}-{n}.png")
+                try:
+                    with open(path, "xb") as f:  # "x": fails rather than overwrite
+                        f.write(data)
+                    break
+                except FileExistsError:
+                    continue
+        except OSError as e:
+            self.show_error(f"Could not save the sample in {folder}: {e.strerror or e}")
+            return None
+        self.hide_error()
+        self._refresh_counts()
+        bar = self.statusBar()
+        if bar is not None:
+            bar.showMessage(f"Saved as a {digit}: {path}", 4000)
+        return path
+
+    def sample_counts(self) -> list[int]:
+        return [
+            len(list((self.samples_dir / str(d)).glob("*.png")))
+            if (self.samples_dir / str(d)).is_dir() else 0
+            for d in range(10)
+        ]
+
+    def _refresh_counts(self) -> None:
+        counts = self.sample_counts()
+        self.bars.show_counts(counts)
+        self.status_samples.setText(f"{sum(counts)} samples in {self.samples_dir}")
+
+    # ------------------------------------------------------------ messages
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+
+    def hide_error(self) -> None:
+        self.error_label.hide()
+
+    def _update_status(self) -> None:
+        self.status_model.setText(self._model_label(self.current_model) if self.recognizer
+                                  else "no model")
+        self.status_latency.setText(
+            f"· last prediction {self.last_latency_us:.0f} µs" if self.prediction_count else ""
+        )

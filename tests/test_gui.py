@@ -1,0 +1,203 @@
+"""The drawing window, driven by real mouse and key events (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("PyQt6", reason="the GUI needs the gui extra (PyQt6)")
+from PyQt6.QtCore import QPoint, Qt  # noqa: E402
+from PyQt6.QtTest import QTest  # noqa: E402
+
+from gui.canvas import qimage_to_array  # noqa: E402
+from gui.window import THROTTLE_MS, MainWindow  # noqa: E402
+from tests.strokes import STROKES, draw_digit  # noqa: E402
+
+BOX = (70, 40, 140, 200)  # where the test draws, in canvas pixels (x, y, w, h)
+
+
+def stroke_points(digit, steps=4):
+    """The digit's strokes as canvas points, with extra points between vertices."""
+    x0, y0, w, h = BOX
+    strokes = []
+    for stroke in STROKES[digit]:
+        pts = [(x0 + x * w, y0 + y * h) for x, y in stroke]
+        dense = []
+        for (ax, ay), (bx, by) in zip(pts, pts[1:], strict=False):
+            dense += [QPoint(round(ax + (bx - ax) * t / steps), round(ay + (by - ay) * t / steps))
+                      for t in range(steps)]
+        dense.append(QPoint(round(pts[-1][0]), round(pts[-1][1])))
+        strokes.append(dense)
+    return strokes
+
+
+def draw(qtbot, canvas, points):
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(canvas, left, none, points[0])
+    for p in points[1:]:
+        QTest.mouseMove(canvas, p)
+    QTest.mouseRelease(canvas, left, none, points[-1])
+
+
+def draw_digit_with_mouse(qtbot, window, digit):
+    for stroke in stroke_points(digit):
+        draw(qtbot, window.canvas, stroke)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow("cnn", tmp_path / "samples")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.mark.parametrize("digit", [1, 7, 0])
+def test_drawing_with_the_mouse_shows_the_digit(qtbot, window, digit):
+    """Press/move/release along a path draws the digit and the window shows it."""
+    draw_digit_with_mouse(qtbot, window, digit)
+    assert window.last_prediction is not None and window.last_prediction.digit == digit
+    assert window.digit_label.text() == str(digit)
+    assert window.bars.winner == digit
+    assert "µs" in window.status_latency.text()
+    ink = qimage_to_array(window.canvas.image())
+    assert ink.min() == 0 and np.median(ink) == 160  # black pen on grey paper
+
+
+def test_blank_state_before_drawing(window):
+    """A fresh window shows the neutral 'draw a digit' state, no stale prediction."""
+    assert window.digit_label.text() == "–"
+    assert "Draw a digit" in window.verdict.text()
+    assert window.bars.winner is None and not window.bars.probabilities.any()
+
+
+def test_throttling_predicts_far_less_often_than_mouse_moves(qtbot, window):
+    """A long stroke of many moves triggers few timer predictions, and one more on release."""
+    points = [QPoint(100 + (i % 40), 40 + i) for i in range(200)]
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(window.canvas, left, none, points[0])
+    moves = 0
+    for p in points[1:]:
+        QTest.mouseMove(window.canvas, p)
+        moves += 1
+        if moves % 20 == 0:
+            qtbot.wait(THROTTLE_MS + 10)  # let the throttle timer fire now and then
+    during = window.prediction_count
+    assert 1 <= during <= moves / 10
+    QTest.mouseRelease(window.canvas, left, none, points[-1])
+    assert window.prediction_count == during + 1  # the final prediction, at once on release
+    assert not window.timer.isActive()
+
+
+def test_clear_and_undo_restore_previous_states(qtbot, window):
+    """Undo removes the last stroke; clear blanks the canvas; undo after clear brings it back."""
+    first, second = stroke_points(4)
+    draw(qtbot, window.canvas, first)
+    after_first = qimage_to_array(window.canvas.image()).copy()
+    draw(qtbot, window.canvas, second)
+    assert window.last_prediction.digit == 4
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(qimage_to_array(window.canvas.image()), after_first)
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert window.digit_label.text() == "–" and window.last_prediction.digit is None
+    assert qimage_to_array(window.canvas.image()).min() == 160
+    window.undo()
+    assert np.array_equal(qimage_to_array(window.canvas.image()), after_first)
+    window.undo()
+    window.undo()
+    assert window.last_prediction.digit is None  # back to the empty canvas
+
+
+def test_digit_key_saves_a_unique_png_in_the_digit_folder(qtbot, window):
+    """Pressing 7 twice saves two PNGs under samples/7/, both readable, names unique."""
+    draw_digit_with_mouse(qtbot, window, 7)
+    QTest.keyClick(window, Qt.Key.Key_7)
+    QTest.keyClick(window, Qt.Key.Key_7)
+    files = sorted((window.samples_dir / "7").glob("*.png"))
+    assert len(files) == 2 and files[0].name != files[1].name
+    saved = cv2.imread(str(files[0]), cv2.IMREAD_GRAYSCALE)
+    assert saved.shape[0] == saved.shape[1] >= 280 and saved.min() == 0
+    assert window.sample_counts()[7] == 2 and window.bars.counts[7] == 2
+
+
+def test_clicking_a_bar_saves_under_that_digit(qtbot, window):
+    """Clicking the bar of digit 1 saves the drawing as a 1."""
+    draw_digit_with_mouse(qtbot, window, 1)
+    QTest.mouseClick(window.bars, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(50, int(window.bars.ROW * 1.5)))
+    assert len(list((window.samples_dir / "1").glob("*.png"))) == 1
+
+
+def test_unwritable_samples_folder_shows_an_error(qtbot, tmp_path):
+    """Samples folder under a regular file (unwritable for everyone, root included): an error
+    is shown, nothing crashes, earlier samples are kept."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    window = MainWindow("cnn", blocker / "samples")
+    qtbot.addWidget(window)
+    draw_digit_with_mouse(qtbot, window, 1)
+    QTest.keyClick(window, Qt.Key.Key_1)
+    assert not window.error_label.isHidden() and "Could not save" in window.error_label.text()
+    assert blocker.read_text() == "a file, not a folder"
+    draw_digit_with_mouse(qtbot, window, 7)  # still alive and predicting
+    assert window.last_prediction.digit is not None
+
+
+def test_switching_the_model_repredicts(qtbot, window):
+    """Choosing the MLP re-predicts the current drawing with it."""
+    draw_digit_with_mouse(qtbot, window, 7)
+    before = window.prediction_count
+    window.model_box.setCurrentIndex(window.model_box.findData("mlp"))
+    assert window.prediction_count == before + 1
+    assert window.recognizer.name == "digit_mlp"
+    assert window.last_prediction.digit == 7
+    assert "MLP" in window.status_model.text()
+
+
+def test_open_image_file_and_bad_file(qtbot, window, tmp_path):
+    """Opening an image shows its prediction; a broken file shows an error, no crash."""
+    good = tmp_path / "three.png"
+    cv2.imwrite(str(good), draw_digit(3, background=255))
+    window.open_image(good)
+    assert window.last_prediction.digit == 3 and window.digit_label.text() == "3"
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG broken")
+    window.open_image(bad)
+    assert not window.error_label.isHidden() and "broken.png" in window.error_label.text()
+    assert window.digit_label.text() == "3"
+
+
+def test_bad_model_path_is_shown_and_bundled_models_still_work(qtbot, tmp_path):
+    """--model with a missing file: the error is shown in the window, CNN and MLP remain."""
+    window = MainWindow(str(tmp_path / "nope.onnx"), tmp_path / "samples")
+    qtbot.addWidget(window)
+    assert "nope.onnx" in window.error_label.text()
+    assert window.recognizer is not None
+    draw_digit_with_mouse(qtbot, window, 1)
+    assert window.last_prediction.digit == 1
+
+
+def test_pen_width_keys_and_slider(qtbot, window):
+    """[ and ] change the pen width within 6-40 px."""
+    start = window.canvas.pen_width
+    QTest.keyClicks(window, "]")
+    assert window.canvas.pen_width == start + 2
+    for _ in range(30):
+        QTest.keyClicks(window, "[")
+    assert window.canvas.pen_width == 6 and window.pen_slider.value() == 6
+
+
+def test_qimage_to_array_is_a_view(window):
+    """The canvas conversion shares the QImage's memory (no copy)."""
+    image = window.canvas.image()
+    a = qimage_to_array(image)
+    assert a.shape == (image.height(), image.width()) and not a.flags.owndata
+
+
+def test_save_without_drawing_explains(qtbot, window):
+    """A digit key on an empty canvas saves nothing and says why."""
+    QTest.keyClick(window, Qt.Key.Key_5)
+    assert not (window.samples_dir / "5").exists()
+    assert "draw a digit first" in window.error_label.text()
