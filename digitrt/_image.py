@@ -13,13 +13,8 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from ._cv import MAX_PIXELS, cv2
 from ._errors import ImageError
-
-# OpenCV reads this once, at its first decode: refuse decompression bombs inside the decoder too.
-MAX_PIXELS = 40_000_000
-os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
-
-import cv2  # noqa: E402  (must follow the environment setting above)
 
 ImageInput: TypeAlias = "npt.NDArray[Any] | str | os.PathLike[str] | bytes"
 GreyImage: TypeAlias = npt.NDArray[np.uint8]

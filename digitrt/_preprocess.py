@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ._image import GreyImage, ImageInput, cv2, to_grey
+from ._cv import cv2
+from ._image import GreyImage, ImageInput, to_grey
 
 PREPROCESSING_VERSION = "1"
 
@@ -51,12 +52,19 @@ def preprocess(image: ImageInput) -> FloatImage:
     while min(small.shape) >= 2 * DETECT_SIZE:
         small, factor = halve(small), factor * 2
     background = background_level(small)
-    box = ink_box(ink_relative_to(small, background))
+    ink = ink_relative_to(small, background)
+    box = ink_box(ink)
     if box is None:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
-    x, y, w, h = (v * factor for v in box)
-    digit = fit_box(ink_relative_to(grey[y : y + h, x : x + w], background))
-    return center_by_mass(digit)
+    x, y, w, h = box
+    if max(w, h) >= BOX_SIZE:
+        # The detection copy has enough pixels for the 20-px box, and averaging blocks twice is
+        # averaging once: crop it rather than the full-resolution image.
+        crop = ink[y : y + h, x : x + w]
+    else:  # a small digit on a large canvas: take the detail from the full resolution
+        x, y, w, h = (v * factor for v in box)
+        crop = ink_relative_to(grey[y : y + h, x : x + w], background)
+    return center_by_mass(fit_box(crop))
 
 
 def halve(grey: GreyImage) -> GreyImage:
@@ -82,8 +90,9 @@ def ink_relative_to(grey: GreyImage, background: int) -> GreyImage:
     Distance rather than "darker than" because light-on-dark and dark-on-light both occur, and a
     dark-grey canvas can carry either; MNIST wants ink bright on exactly 0.
     """
-    diff = cv2.absdiff(grey, (background, 0, 0, 0))
-    return np.asarray(cv2.subtract(diff, (NOISE_LEVEL, 0, 0, 0)))
+    # A scalar operand (OpenCV's 4-tuple) avoids allocating a background image.
+    diff = cv2.absdiff(grey, (background, 0, 0, 0))  # type: ignore[call-overload]
+    return np.asarray(cv2.subtract(diff, (NOISE_LEVEL, 0, 0, 0)))  # type: ignore[call-overload]
 
 
 def ink_box(ink: GreyImage) -> Box | None:
@@ -104,7 +113,8 @@ def fit_box(ink: GreyImage, size: int = BOX_SIZE) -> GreyImage:
     while min(ink.shape) >= 2 * size:
         odd_h, odd_w = ink.shape[0] % 2, ink.shape[1] % 2
         if odd_h or odd_w:
-            ink = np.asarray(cv2.copyMakeBorder(ink, 0, odd_h, 0, odd_w, cv2.BORDER_CONSTANT, 0))
+            ink = np.asarray(cv2.copyMakeBorder(ink, 0, int(odd_h), 0, int(odd_w),
+                                                cv2.BORDER_CONSTANT, value=0))
         ink = halve(ink)
     h, w = ink.shape
     scale = size / max(h, w)

@@ -174,7 +174,7 @@ class Recognizer:
                 prepared[i, :, :, 0] = preprocess(image)
             except ImageError as e:
                 raise ImageError(f"image {i}: {e}") from None
-        inked = prepared.reshape(len(prepared), MNIST_SIZE * MNIST_SIZE).any(axis=1)
+        inked = np.asarray(prepared.reshape(len(prepared), MNIST_SIZE * MNIST_SIZE).any(axis=1))
         rows = iter(self._run(prepared[inked]) if inked.any() else ())
         return [
             _wrap(next(rows), prepared[i, :, :, 0]) if inked[i] else _blank(prepared[i, :, :, 0])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QBuffer, QIODevice, QStandardPaths, Qt, QTimer
-from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QFont, QImage, QKeyEvent, QKeySequence
+from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QImage, QKeyEvent, QKeySequence
 from PyQt6.QtWidgets import (
     QComboBox,
     QFileDialog,

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PyQt6", reason="the GUI needs the gui extra (PyQt6)")
-from PyQt6.QtCore import QPoint, Qt  # noqa: E402
-from PyQt6.QtTest import QTest  # noqa: E402
+import itertools
 
-from gui.canvas import qimage_to_array  # noqa: E402
-from gui.window import THROTTLE_MS, MainWindow  # noqa: E402
-from tests.strokes import STROKES, draw_digit  # noqa: E402
+from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtTest import QTest
+
+from gui.canvas import qimage_to_array
+from gui.window import THROTTLE_MS, MainWindow
+from tests.strokes import STROKES, draw_digit
 
 BOX = (70, 40, 140, 200)  # where the test draws, in canvas pixels (x, y, w, h)
 
@@ -24,7 +26,7 @@ def stroke_points(digit, steps=4):
     for stroke in STROKES[digit]:
         pts = [(x0 + x * w, y0 + y * h) for x, y in stroke]
         dense = []
-        for (ax, ay), (bx, by) in zip(pts, pts[1:], strict=False):
+        for (ax, ay), (bx, by) in itertools.pairwise(pts):
             dense += [QPoint(round(ax + (bx - ax) * t / steps), round(ay + (by - ay) * t / steps))
                       for t in range(steps)]
         dense.append(QPoint(round(pts[-1][0]), round(pts[-1][1])))

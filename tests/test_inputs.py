@@ -120,7 +120,7 @@ def test_directory_and_non_image_file(tmp_path):
         preprocess(tmp_path)
     fake = tmp_path / "fake.png"
     fake.write_text("not a png")
-    with pytest.raises(ImageError, match="fake.png"):
+    with pytest.raises(ImageError, match=r"fake\.png"):
         preprocess(fake)
 
 

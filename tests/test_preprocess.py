@@ -168,7 +168,7 @@ def test_output_is_always_float32_28x28_in_unit_range(h, w, background, dots):
         canvas[r % h, c % w] = v
     out = preprocess(canvas)
     assert out.dtype == np.float32 and out.shape == (28, 28)
-    assert 0.0 <= float(out.min()) and float(out.max()) <= 1.0
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
 
 
 @settings(max_examples=30, deadline=None)

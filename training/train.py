@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "seed": args.seed,
         "epochs": epochs,
-        "train_images": int(len(labels)),
+        "train_images": len(labels),
         "train_seconds": round(train_seconds, 1),
         "params": int(model.count_params()),
         "flops": flops,

@@ -1,0 +1,174 @@
+"""Latency and throughput: digitrt against bare onnxruntime, Keras and LiteRT on the same nets."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import digitrt
+
+
+def ready_tensor(recognizer, canvas):
+    return digitrt.preprocess(canvas).reshape(1, 28, 28, 1)
+
+
+# ---------------------------------------------------------------- preprocess
+@pytest.mark.benchmark(group="preprocess")
+def test_preprocess_canvas_280(benchmark, canvas):
+    out = benchmark(digitrt.preprocess, canvas)
+    assert out.any()
+
+
+@pytest.mark.benchmark(group="preprocess")
+def test_preprocess_mnist_28(benchmark, mnist_image):
+    out = benchmark(digitrt.preprocess, mnist_image)
+    assert out.any()
+
+
+@pytest.mark.benchmark(group="preprocess")
+def test_preprocess_photo_1000(benchmark, photo):
+    out = benchmark(digitrt.preprocess, photo)
+    assert out.any()
+
+
+# ---------------------------------------------------------------- end to end
+@pytest.mark.benchmark(group="predict")
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_predict_canvas(benchmark, recognizers, canvas, kind):
+    p = benchmark(recognizers[kind].predict, canvas)
+    assert p.digit == 3
+
+
+# ---------------------------------------------------------------- the floor
+def bare_session(recognizer):
+    """A plain onnxruntime session on the same file with the same settings as Recognizer."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(recognizer.path), options, providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.benchmark(group="onnxruntime")
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_bare_onnxruntime_run(benchmark, recognizers, canvas, kind):
+    session = bare_session(recognizers[kind])
+    x = ready_tensor(recognizers[kind], canvas)
+    session.run(None, {"image": x})
+    out = benchmark(session.run, None, {"image": x})
+    assert out[0].argmax() == 3
+
+
+@pytest.mark.benchmark(group="overhead")
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_overhead_interleaved(benchmark, recognizers, canvas, kind):
+    """digitrt.predict and a bare session.run alternated call by call in one loop, so machine
+    noise hits both alike; the medians' difference is digitrt's overhead (preprocessing
+    included)."""
+    rec = recognizers[kind]
+    session = bare_session(rec)
+    x = ready_tensor(rec, canvas)
+    rounds = 2000 if not benchmark.disabled else 20
+    ours, bare = np.empty(rounds), np.empty(rounds)
+    clock = time.perf_counter
+    for i in range(rounds):
+        t0 = clock()
+        rec.predict(canvas)
+        t1 = clock()
+        session.run(None, {"image": x})
+        t2 = clock()
+        ours[i], bare[i] = t1 - t0, t2 - t1
+    benchmark.extra_info.update(
+        predict_median_us=float(np.median(ours) * 1e6),
+        predict_p99_us=float(np.percentile(ours, 99) * 1e6),
+        bare_median_us=float(np.median(bare) * 1e6),
+        bare_p99_us=float(np.percentile(bare, 99) * 1e6),
+        overhead_us=float((np.median(ours) - np.median(bare)) * 1e6),
+        ratio=float(np.median(ours) / np.median(bare)),
+    )
+    benchmark.pedantic(rec.predict, (canvas,), rounds=1, iterations=1)
+    assert np.median(ours) > 0 and np.median(bare) > 0
+
+
+# ---------------------------------------------------------------- batches
+@pytest.mark.benchmark(group="batch")
+@pytest.mark.parametrize("size", [32, 256, 1024])
+def test_predict_batch_mnist(benchmark, mnist_test, size):
+    rec = digitrt.Recognizer("cnn", threads=2)
+    images = mnist_test.test_images[:size]
+    results = benchmark(rec.predict_batch, images)
+    benchmark.extra_info["images"] = size
+    accuracy = np.mean([p.digit for p in results] == mnist_test.test_labels[:size])
+    assert accuracy > 0.97
+
+
+@pytest.mark.benchmark(group="batch")
+def test_predict_batch_canvases_1024(benchmark, canvas):
+    rec = digitrt.Recognizer("cnn", threads=2)
+    shifts = [np.roll(canvas, (i % 30 - 15, i % 17 - 8), axis=(0, 1)) for i in range(1024)]
+    results = benchmark(rec.predict_batch, shifts)
+    benchmark.extra_info["images"] = 1024
+    assert sum(p.digit == 3 for p in results) > 1000
+
+
+# ---------------------------------------------------------------- peers
+@pytest.mark.benchmark(group="keras")
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_keras_predict(benchmark, keras_models, recognizers, canvas, kind):
+    """The seed's way of predicting: model.predict on one preprocessed image."""
+    x = ready_tensor(recognizers[kind], canvas)
+    model = keras_models[kind]
+    model.predict(x, verbose=0)
+    out = benchmark.pedantic(model.predict, (x,), {"verbose": 0}, rounds=30 if not
+                             benchmark.disabled else 1, warmup_rounds=2)
+    assert out.argmax() == 3
+
+
+@pytest.mark.benchmark(group="keras")
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_keras_call(benchmark, keras_models, recognizers, canvas, kind):
+    """model(x): Keras without predict's per-call setup."""
+    x = ready_tensor(recognizers[kind], canvas)
+    model = keras_models[kind]
+    model(x, training=False)
+    out = benchmark(model, x, training=False)
+    assert int(np.asarray(out).argmax()) == 3
+
+
+@pytest.fixture(scope="session")
+def litert_interpreters(keras_models):
+    interpreter_module = pytest.importorskip(
+        "ai_edge_litert.interpreter", reason="LiteRT peer needs ai-edge-litert (bench extra)"
+    )
+    import tensorflow as tf
+
+    interpreters = {}
+    for kind, model in keras_models.items():
+        # from_keras_model: from_concrete_functions silently writes a model without weights.
+        flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+        interpreter = interpreter_module.Interpreter(model_content=flatbuffer, num_threads=2)
+        interpreter.allocate_tensors()
+        interpreters[kind] = interpreter
+    return interpreters
+
+
+@pytest.mark.benchmark(group="litert")
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_litert_invoke(benchmark, litert_interpreters, recognizers, canvas, kind):
+    """LiteRT (XNNPACK, 2 threads) running the same network on a ready tensor."""
+    interpreter = litert_interpreters[kind]
+    x = ready_tensor(recognizers[kind], canvas)
+    index_in = interpreter.get_input_details()[0]["index"]
+    index_out = interpreter.get_output_details()[0]["index"]
+
+    def run():
+        interpreter.set_tensor(index_in, x)
+        interpreter.invoke()
+        return interpreter.get_tensor(index_out)
+
+    out = benchmark(run)
+    onnx_out = recognizers[kind]._run(x)
+    assert out.argmax() == 3 and np.abs(out - onnx_out).max() < 1e-4

@@ -1,0 +1,63 @@
+"""The shipped models: what the committed training code produced, as the model card says."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+import digitrt
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+MINIMUM = {"cnn": 0.9960, "mlp": 0.9820}
+
+
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_shipped_model_accuracy_and_metadata(kind, mnist):
+    """The ONNX file reaches its accuracy target on the MNIST test set, and its metadata
+    quotes exactly that accuracy."""
+    rec = digitrt.Recognizer(kind)
+    x = mnist.test_images[..., None].astype(np.float32) / 255
+    accuracy = float((rec._run(x).argmax(1) == mnist.test_labels).mean())
+    assert accuracy >= MINIMUM[kind]
+    meta = rec.metadata
+    assert meta["model"] == f"digit_{kind}"
+    assert meta["mnist_test_accuracy"] == f"{accuracy:.4f}"
+    assert meta["digitrt_version"] and meta["date"]
+    assert meta["preprocessing_version"] == digitrt._preprocess.PREPROCESSING_VERSION
+    assert "python -m training.train" in meta["training_command"]
+    assert f"--model {kind}" in meta["training_command"]
+    assert onnx.load(str(rec.path)).opset_import[0].version >= 17
+
+
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_keras_weights_and_onnx_agree(kind, mnist):
+    """The committed Keras weights, loaded into the committed architecture, give the same
+    probabilities as the ONNX file: max |diff| <= 1e-5 on 1000 test images."""
+    from training.train import PARITY_TOLERANCE, build_model
+
+    model = build_model(kind)
+    model.load_weights(MODELS / f"digit_{kind}.weights.h5")
+    x = mnist.test_images[:1000, :, :, None].astype(np.float32) / 255
+    keras_out = model.predict(x, batch_size=500, verbose=0)
+    onnx_out = digitrt.Recognizer(kind)._run(x)
+    assert np.abs(keras_out - onnx_out).max() <= PARITY_TOLERANCE
+
+
+def test_model_card_quotes_the_files_it_describes():
+    """models/README.md lists the sha256 of every shipped file, and they match."""
+    card = (MODELS / "README.md").read_text()
+    for name in ("digit_cnn.onnx", "digit_mlp.onnx", "digit_cnn.weights.h5",
+                 "digit_mlp.weights.h5"):
+        digest = hashlib.sha256((MODELS / name).read_bytes()).hexdigest()
+        assert re.search(rf"{re.escape(name)}.*{digest}", card), name
+    for kind in ("cnn", "mlp"):
+        report = json.loads((MODELS / f"digit_{kind}.json").read_text())
+        assert f"{100 * report['accuracy']['mnist_test']:.2f} %" in card
+        for plot in ("curves", "confusion", "errors"):
+            assert (MODELS / f"digit_{kind}_{plot}.png").is_file()
