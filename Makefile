@@ -27,6 +27,7 @@ bench: $(VENV)/.dev                    ## measure, then write benchmarks/RESULTS
 train: $(VENV)/.dev                    ## retrain both shipped models (seeded; ~30 min on 2 cores)
 	$(BIN)/python -m training.train --model cnn --out models
 	$(BIN)/python -m training.train --model mlp --out models
+	$(BIN)/python -m training.quantize --models models
 	$(BIN)/python -m training.card models
 
 lint: $(VENV)/.dev

@@ -6,7 +6,7 @@ Only for a real wheel: an editable install reads them from models/ in the checko
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-MODELS = ("digit_cnn.onnx", "digit_mlp.onnx")
+MODELS = ("digit_cnn.onnx", "digit_cnn_int8.onnx", "digit_mlp.onnx")
 
 
 class BundleModels(BuildHookInterface):

@@ -61,7 +61,7 @@ def photo():
 
 @pytest.fixture(scope="session")
 def recognizers():
-    return {kind: digitrt.Recognizer(kind) for kind in ("cnn", "mlp")}
+    return {kind: digitrt.Recognizer(kind) for kind in ("cnn", "cnn-int8", "mlp")}
 
 
 @pytest.fixture(scope="session")

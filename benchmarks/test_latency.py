@@ -36,7 +36,7 @@ def test_preprocess_photo_1000(benchmark, photo):
 
 # ---------------------------------------------------------------- end to end
 @pytest.mark.benchmark(group="predict")
-@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+@pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
 def test_predict_canvas(benchmark, recognizers, canvas, kind):
     p = benchmark(recognizers[kind].predict, canvas)
     assert p.digit == 3
@@ -53,7 +53,7 @@ def bare_session(recognizer):
 
 
 @pytest.mark.benchmark(group="onnxruntime")
-@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+@pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
 def test_bare_onnxruntime_run(benchmark, recognizers, canvas, kind):
     session = bare_session(recognizers[kind])
     x = ready_tensor(recognizers[kind], canvas)
@@ -63,7 +63,7 @@ def test_bare_onnxruntime_run(benchmark, recognizers, canvas, kind):
 
 
 @pytest.mark.benchmark(group="overhead")
-@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+@pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
 def test_overhead_interleaved(benchmark, recognizers, canvas, kind):
     """digitrt.predict and a bare session.run alternated call by call in one loop, so machine
     noise hits both alike; the medians' difference is digitrt's overhead (preprocessing

@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="recognise the digit in each image file")
     predict.add_argument("files", nargs="+", metavar="FILE", help="image files; '-' reads stdin")
     predict.add_argument("--model", default=None,
-                         help="cnn (default), mlp, or a path to an .onnx model")
+                         help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
     predict.add_argument("--json", action="store_true",
                          help="one JSON object per file: file, digit, confidence, probabilities")
     predict.add_argument("--top-k", type=int, default=1, metavar="K",

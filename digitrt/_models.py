@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ._errors import ModelError
 
-BUNDLED = {"cnn": "digit_cnn.onnx", "mlp": "digit_mlp.onnx"}
+BUNDLED = {"cnn": "digit_cnn.onnx", "cnn-int8": "digit_cnn_int8.onnx", "mlp": "digit_mlp.onnx"}
 DEFAULT = "cnn"
 ENV_VAR = "DIGITRT_MODEL"
 # In a source checkout the canonical files live in the repo's models/ folder; in a wheel they
@@ -19,7 +19,7 @@ _SOURCE_MODELS = Path(__file__).resolve().parent.parent / "models"
 def resolve_model(model: str | os.PathLike[str] | None) -> Path:
     """Return the path of the model to load.
 
-    `None` means $DIGITRT_MODEL if set, else the bundled CNN. A bundled name ("cnn", "mlp")
+    `None` means $DIGITRT_MODEL if set, else the bundled CNN. A bundled name ("cnn", "cnn-int8", "mlp")
     is looked up inside the package; anything else is a path to an .onnx file.
     """
     if model is None:

@@ -8,6 +8,8 @@ of any size, background grey level and ink polarity. NumPy and OpenCV only.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -90,9 +92,16 @@ def ink_relative_to(grey: GreyImage, background: int) -> GreyImage:
     Distance rather than "darker than" because light-on-dark and dark-on-light both occur, and a
     dark-grey canvas can carry either; MNIST wants ink bright on exactly 0.
     """
-    # A scalar operand (OpenCV's 4-tuple) avoids allocating a background image.
-    diff = cv2.absdiff(grey, (background, 0, 0, 0))  # type: ignore[call-overload]
-    return np.asarray(cv2.subtract(diff, (NOISE_LEVEL, 0, 0, 0)))  # type: ignore[call-overload]
+    return np.asarray(cv2.LUT(grey, _ink_table(background)))
+
+
+@functools.cache
+def _ink_table(background: int) -> GreyImage:
+    """ink_relative_to as a 256-entry lookup table: one pass over the image, no temporaries."""
+    levels = np.abs(np.arange(256) - background) - NOISE_LEVEL
+    table: GreyImage = np.clip(levels, 0, 255).astype(np.uint8)
+    table.setflags(write=False)
+    return table
 
 
 def ink_box(ink: GreyImage) -> Box | None:

@@ -15,7 +15,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "`python -m training.train --custom SAMPLES --finetune`.",
     )
     parser.add_argument("--model", default="cnn",
-                        help="cnn (default), mlp, or a path to an .onnx model")
+                        help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
     parser.add_argument("--samples", type=Path, default=None,
                         help="where labelled samples are saved (default: the platform's "
                              "app-data folder, e.g. ~/.local/share/digitrt/samples)")

@@ -29,6 +29,11 @@ from .panel import ModelInput, ProbabilityBars
 THROTTLE_MS = 40  # at most one live prediction per 40 ms while drawing (25 per second)
 LOW_CONFIDENCE = 0.60  # below this the window says it is unsure and shows the top two
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
+BUNDLED = {  # digitrt's bundled models, by the names Recognizer accepts
+    "cnn": "CNN (most accurate)",
+    "cnn-int8": "CNN int8 (fastest)",
+    "mlp": "MLP (traditional network)",
+}
 
 STYLE = """
 QMainWindow, QWidget#root { background: #f8fafc; }
@@ -193,11 +198,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ models
     def _model_label(self, name: str) -> str:
-        labels = {"cnn": "CNN (most accurate)", "mlp": "MLP (traditional network)"}
-        return labels.get(name, Path(name).name)
+        return BUNDLED.get(name, Path(name).name)
 
     def _load_model(self, model: str) -> digitrt.Recognizer | None:
-        names = ["cnn", "mlp"] + ([model] if model not in ("cnn", "mlp") else [])
+        names = [*BUNDLED, *([model] if model not in BUNDLED else [])]
         self._model_error = ""
         chosen = None
         for name in names:
@@ -247,6 +251,8 @@ class MainWindow(QMainWindow):
     def show_prediction(self, p: digitrt.Prediction | None) -> None:
         self.last_prediction = p
         self.undo_button.setEnabled(self.canvas.can_undo())
+        blank = p is None or p.digit is None
+        self.digit_label.setStyleSheet("color: #cbd5e1;" if blank else "")
         if p is None or p.digit is None:
             self.digit_label.setText("–")
             self.verdict.setText("Draw a digit on the grey canvas.")

@@ -89,7 +89,7 @@ def test_info_lists_models_and_runtime():
     """info shows both bundled models with their metadata and onnxruntime's providers."""
     out = run("info", "--json")
     report = json.loads(out.stdout)
-    assert set(report["models"]) == {"cnn", "mlp"}
+    assert set(report["models"]) == {"cnn", "cnn-int8", "mlp"}
     assert report["models"]["cnn"]["model"] == "digit_cnn"
     assert "mnist_test_accuracy" in report["models"]["cnn"]
     assert "CPUExecutionProvider" in report["providers"]

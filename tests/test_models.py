@@ -14,10 +14,10 @@ import pytest
 import digitrt
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-MINIMUM = {"cnn": 0.9960, "mlp": 0.9820}
+MINIMUM = {"cnn": 0.9960, "cnn-int8": 0.9960, "mlp": 0.9820}
 
 
-@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+@pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
 def test_shipped_model_accuracy_and_metadata(kind, mnist):
     """The ONNX file reaches its accuracy target on the MNIST test set, and its metadata
     quotes exactly that accuracy."""
@@ -26,12 +26,12 @@ def test_shipped_model_accuracy_and_metadata(kind, mnist):
     accuracy = float((rec._run(x).argmax(1) == mnist.test_labels).mean())
     assert accuracy >= MINIMUM[kind]
     meta = rec.metadata
-    assert meta["model"] == f"digit_{kind}"
+    assert meta["model"] == f"digit_{kind.replace('-', '_')}"
     assert meta["mnist_test_accuracy"] == f"{accuracy:.4f}"
     assert meta["digitrt_version"] and meta["date"]
     assert meta["preprocessing_version"] == digitrt._preprocess.PREPROCESSING_VERSION
     assert "python -m training.train" in meta["training_command"]
-    assert f"--model {kind}" in meta["training_command"]
+    assert f"--model {kind.split('-')[0]}" in meta["training_command"]
     assert onnx.load(str(rec.path)).opset_import[0].version >= 17
 
 
@@ -52,8 +52,8 @@ def test_keras_weights_and_onnx_agree(kind, mnist):
 def test_model_card_quotes_the_files_it_describes():
     """models/README.md lists the sha256 of every shipped file, and they match."""
     card = (MODELS / "README.md").read_text()
-    for name in ("digit_cnn.onnx", "digit_mlp.onnx", "digit_cnn.weights.h5",
-                 "digit_mlp.weights.h5"):
+    for name in ("digit_cnn.onnx", "digit_cnn_int8.onnx", "digit_mlp.onnx",
+                 "digit_cnn.weights.h5", "digit_mlp.weights.h5"):
         digest = hashlib.sha256((MODELS / name).read_bytes()).hexdigest()
         assert re.search(rf"{re.escape(name)}.*{digest}", card), name
     for kind in ("cnn", "mlp"):
@@ -61,3 +61,14 @@ def test_model_card_quotes_the_files_it_describes():
         assert f"{100 * report['accuracy']['mnist_test']:.2f} %" in card
         for plot in ("curves", "confusion", "errors"):
             assert (MODELS / f"digit_{kind}_{plot}.png").is_file()
+
+
+def test_int8_cnn_keeps_the_float_cnns_accuracy(mnist):
+    """The int8 CNN is within 0.05 points of the float CNN on the MNIST test set."""
+    x = mnist.test_images[..., None].astype(np.float32) / 255
+    fp32, int8 = (
+        float((digitrt.Recognizer(k)._run(x).argmax(1) == mnist.test_labels).mean())
+        for k in ("cnn", "cnn-int8")
+    )
+    assert int8 >= fp32 - 0.0005
+    assert "static int8" in digitrt.Recognizer("cnn-int8").metadata["quantization"]

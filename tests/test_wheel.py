@@ -29,11 +29,12 @@ def test_wheel_contents(wheel):
     at top level (no generic `gui`, no training code, no tests)."""
     names = zipfile.ZipFile(wheel).namelist()
     for required in ("digitrt/models/digit_cnn.onnx", "digitrt/models/digit_mlp.onnx",
+                     "digitrt/models/digit_cnn_int8.onnx",
                      "digitrt/py.typed", "digitrt_gui/window.py"):
         assert required in names
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"digitrt", "digitrt_gui", wheel.name.split("-py3")[0] + ".dist-info"}
-    for shipped in ("digit_cnn.onnx", "digit_mlp.onnx"):
+    for shipped in ("digit_cnn.onnx", "digit_cnn_int8.onnx", "digit_mlp.onnx"):
         data = zipfile.ZipFile(wheel).read(f"digitrt/models/{shipped}")
         assert data == (ROOT / "models" / shipped).read_bytes()
 
