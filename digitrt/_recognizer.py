@@ -17,6 +17,8 @@ from ._models import resolve_model
 from ._preprocess import MNIST_SIZE, preprocess
 
 _INPUT_SHAPE_HINT = "input float32 [N, 28, 28, 1] and output [N, 10]"
+_WARM_UP_CANVAS = np.full((280, 280), 160, np.uint8)
+_WARM_UP_CANVAS[60:220, 130:150] = 0
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Recognizer:
             self._run(np.zeros((1, MNIST_SIZE, MNIST_SIZE, 1), np.float32))
         except Exception as e:
             raise ModelError(f"model {str(self.path)!r} failed a test run: {_first_line(e)}") from None
+        self.predict(_WARM_UP_CANVAS)  # and the whole path once, so no user call pays for it
 
     def _check_signature(self) -> tuple[str, str]:
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
