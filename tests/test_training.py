@@ -80,7 +80,10 @@ def test_custom_folder_reads_drawings_and_skips_bad_files(tmp_path, caplog):
     expected = np.round(preprocess(tmp_path / "4" / "s0.png") * 255)
     assert np.array_equal(images[list(labels).index(4)], expected)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "skipped 4 files" in warnings[0]
+    assert len(warnings) == 1 and "skipped 5 " in warnings[0]
+    for reason in ("1 blank", "1 empty folder", "1 not an image", "1 not in a 0-9 folder",
+                   "1 unreadable"):
+        assert reason in warnings[0]
 
 
 def test_custom_folder_missing_is_an_error(tmp_path):
@@ -98,7 +101,10 @@ def test_finetune_on_custom_drawings(tmp_path, mnist):
     for digit in range(10):
         (custom / str(digit)).mkdir(parents=True)
         cv2.imwrite(str(custom / str(digit) / "a.png"), draw_digit(digit))
+    start = tmp_path / "digit_mlp.weights.h5"
     assert train.main(["--model", "mlp", "--epochs", "1", "--limit", "1000", "--finetune",
-                       "--custom", str(custom), "--out", str(tmp_path)]) == 0
-    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "digit_mlp.onnx")).metadata_props}
+                       str(start), "--custom", str(custom), "--out", str(tmp_path / "mine")]) == 0
+    assert (tmp_path / "mine" / "digit_mlp.onnx").is_file()
+    meta = {p.key: p.value
+            for p in onnx.load(str(tmp_path / "mine" / "digit_mlp.onnx")).metadata_props}
     assert "--finetune" in meta["training_command"] and "--custom" in meta["training_command"]

@@ -123,13 +123,13 @@ def main(folder: str = "models") -> int:
         "",
         "```sh",
         "python -m training.train --model cnn --custom ~/.local/share/digitrt/samples "
-        "--finetune --out my-models/",
+        "--finetune --out my-models",
         "digitrt-gui --model my-models/digit_cnn.onnx",
         "```",
         "",
-        "`--finetune` starts from `digit_cnn.weights.h5` in `--out` (copy `models/` there "
-        "first) and trains 3 epochs at a small learning rate on MNIST plus your drawings "
-        "(each repeated 20× per epoch), so MNIST accuracy is kept.",
+        "`--finetune` starts from the shipped `digit_cnn.weights.h5` and trains 3 epochs at a "
+        "small learning rate on MNIST plus your drawings (each repeated 20× per epoch), so "
+        "MNIST accuracy is kept.",
     ]
     for kind, r in reports.items():
         if kind == "cnn-int8":

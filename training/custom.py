@@ -19,7 +19,8 @@ def load_custom(folder: Path) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uin
     """Preprocess every drawing with digitrt.preprocess (exactly what inference does).
 
     Returns 28x28 uint8 images (ink bright on 0, like MNIST) and their labels. Unreadable files,
-    blank drawings, and files outside a 0-9 folder are skipped and counted in one warning.
+    blank drawings, files outside a 0-9 folder and empty folders are skipped and counted in one
+    warning.
     Raises FileNotFoundError if `folder` does not exist.
     """
     if not folder.is_dir():
@@ -47,9 +48,12 @@ def load_custom(folder: Path) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uin
             continue
         images.append(np.round(x * 255).astype(np.uint8))
         labels.append(int(parent))
+    for digit_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if not any(f.is_file() for f in digit_folder.rglob("*")):
+            skip("empty folder")
     if skipped:
         detail = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
-        log.warning("--custom %s: skipped %d files (%s)", folder, sum(skipped.values()), detail)
+        log.warning("--custom %s: skipped %d (%s)", folder, sum(skipped.values()), detail)
     if not images:
         log.warning("--custom %s: no usable drawings found", folder)
         return np.zeros((0, 28, 28), np.uint8), np.zeros((0,), np.uint8)

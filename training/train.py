@@ -2,7 +2,7 @@
 
     python -m training.train --model cnn            # the shipped CNN (tens of minutes on 2 cores)
     python -m training.train --model mlp
-    python -m training.train --model cnn --custom ~/digits --finetune   # minutes
+    python -m training.train --model cnn --custom ~/digits --finetune --out mine/   # minutes
 
 Every training image is drawn onto a random canvas and sent through digitrt.preprocess, the
 function the runtime uses, so training and serving see identical inputs. The 10k MNIST test set
@@ -40,6 +40,7 @@ LEARNING_RATE = {"cnn": 2e-3, "mlp": 1e-3}
 FINETUNE_EPOCHS, FINETUNE_LR = 3, 2e-4
 CUSTOM_REPEAT = 20  # each of the user's drawings counts this many times per epoch
 PARITY_TOLERANCE = 1e-5
+SHIPPED = Path(__file__).resolve().parent.parent / "models"
 OPSET = 17
 
 log = logging.getLogger("training")
@@ -165,26 +166,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m training.train",
         description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="Progress is printed per epoch; a summary with the accuracies at the end.",
     )
     p.add_argument("--model", choices=("cnn", "mlp"), default="cnn",
-                   help="architecture: the CNN (default, shipped) or the MLP ('traditional' net)")
-    p.add_argument("--epochs", type=int, default=None,
-                   help=f"passes over the training set (default: {EPOCHS}, or "
+                   help="architecture: cnn (default; the shipped model) or mlp (the 'traditional' network)")
+    p.add_argument("--epochs", type=int, default=None, metavar="N",
+                   help=f"passes over the training set (default: {EPOCHS['cnn']}, or "
                         f"{FINETUNE_EPOCHS} with --finetune)")
-    p.add_argument("--data", type=Path, default=None,
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
                    help="folder with the four MNIST IDX files (.gz or raw); default: "
                         "$DIGITRT_MNIST_DIR, ~/.cache/digitrt/mnist, Keras' cache, then download")
-    p.add_argument("--custom", type=Path, default=None,
+    p.add_argument("--custom", type=Path, default=None, metavar="DIR",
                    help="your drawings: DIR/<digit>/*.png, as the drawing window saves them")
-    p.add_argument("--finetune", action="store_true",
-                   help="start from the shipped weights in --out (digit_<model>.weights.h5) "
-                        "with a small learning rate instead of from scratch")
-    p.add_argument("--out", type=Path, default=Path("models"),
-                   help="where the .onnx, .weights.h5, metrics and plots are written")
-    p.add_argument("--limit", type=int, default=None,
+    p.add_argument("--finetune", nargs="?", type=Path, const=SHIPPED, default=None,
+                   metavar="WEIGHTS",
+                   help="start from trained weights (default: the shipped "
+                        "models/digit_<model>.weights.h5) with a small learning rate and "
+                        f"{FINETUNE_EPOCHS} epochs instead of from scratch")
+    p.add_argument("--out", type=Path, default=Path("models"), metavar="DIR",
+                   help="where the .onnx, .weights.h5, report and plots are written "
+                        "(default: models/)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="train on the first N training images only (quick smoke runs)")
-    p.add_argument("--seed", type=int, default=SEED, help="random seed (runs repeat exactly)")
+    p.add_argument("--seed", type=int, default=SEED,
+                   help=f"random seed; runs repeat exactly (default: {SEED})")
     return p.parse_args(argv)
 
 
@@ -214,10 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     val = canvas_set(mnist.train_images[val_idx], mnist.train_labels[val_idx], args.seed + 1)
 
     model = build_model(args.model)
-    weights = args.out / f"digit_{args.model}.weights.h5"
     if args.finetune:
-        model.load_weights(weights)
-        log.info("fine-tuning from %s", weights)
+        start = args.finetune
+        if start == SHIPPED:
+            start = SHIPPED / f"digit_{args.model}.weights.h5"
+        model.load_weights(start)
+        log.info("fine-tuning from %s", start)
     epochs = args.epochs or (FINETUNE_EPOCHS if args.finetune else EPOCHS[args.model])
     batches = make_sequence(images, labels, args.seed, BATCH)
     peak = FINETUNE_LR if args.finetune else LEARNING_RATE[args.model]
@@ -266,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     export_onnx(model, onnx_path, metadata)
     parity = check_parity(model, onnx_path, raw_test[:1000])
+    weights = args.out / f"digit_{args.model}.weights.h5"
     model.save_weights(weights)
 
     report = {
