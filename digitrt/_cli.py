@@ -107,7 +107,7 @@ def _info(args: argparse.Namespace) -> int:
           f"providers: {', '.join(report['providers'])}")
     for name, meta in models.items():
         print(f"\n{name}: {meta.get('path', '(not loaded)')}")
-        for key, value in meta.items():
+        for key, value in sorted(meta.items()):
             if key != "path":
                 print(f"  {key}: {value}")
     return 0

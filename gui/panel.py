@@ -48,7 +48,7 @@ class ProbabilityBars(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         font = QFont(self.font())
-        label_width, value_width, count_width = 18, 48, 34
+        label_width, value_width, count_width = 18, 54, 34
         track = self.width() - label_width - value_width - count_width - 12
         for digit in range(10):
             y = digit * self.ROW

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 
 from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtTest import QTest
@@ -30,14 +28,14 @@ def draw(window: MainWindow, path: list[tuple[int, int]]) -> None:
 
 def main(out: str) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    with tempfile.TemporaryDirectory() as samples:
-        window = MainWindow("cnn", Path(samples))
-        window.show()
-        QTest.qWaitForWindowExposed(window)
-        draw(window, PATH)
-        app.processEvents()
-        window.grab().save(out)
-        print(f"{out}: predicted {window.last_prediction}")
+    app.setApplicationName("digitrt")
+    window = MainWindow("cnn")  # the default samples folder: shown, not written to
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    draw(window, PATH)
+    app.processEvents()
+    window.grab().save(out)
+    print(f"{out}: predicted {window.last_prediction}, {window.last_latency_us:.0f} us")
     return 0
 
 

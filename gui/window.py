@@ -177,13 +177,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(panel, 0, Qt.AlignmentFlag.AlignTop)
         self.setCentralWidget(root)
 
-        self.status_model = QLabel()
-        self.status_latency = QLabel()
+        self.status_text = QLabel()
         self.status_samples = QLabel()
         status = self.statusBar()
         if status is not None:
-            status.addWidget(self.status_model)
-            status.addWidget(self.status_latency)
+            status.addWidget(self.status_text, 1)
             status.addPermanentWidget(self.status_samples)
 
         for keys, slot in (
@@ -382,8 +380,6 @@ class MainWindow(QMainWindow):
         self.error_label.hide()
 
     def _update_status(self) -> None:
-        self.status_model.setText(self._model_label(self.current_model) if self.recognizer
-                                  else "no model")
-        self.status_latency.setText(
-            f"· last prediction {self.last_latency_us:.0f} µs" if self.prediction_count else ""
-        )
+        model = self._model_label(self.current_model) if self.recognizer else "no model"
+        latency = f"  ·  last prediction {self.last_latency_us:.0f} µs" if self.prediction_count else ""
+        self.status_text.setText(model + latency)

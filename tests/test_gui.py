@@ -63,7 +63,7 @@ def test_drawing_with_the_mouse_shows_the_digit(qtbot, window, digit):
     assert window.last_prediction is not None and window.last_prediction.digit == digit
     assert window.digit_label.text() == str(digit)
     assert window.bars.winner == digit
-    assert "µs" in window.status_latency.text()
+    assert "µs" in window.status_text.text()
     ink = qimage_to_array(window.canvas.image())
     assert ink.min() == 0 and np.median(ink) == 160  # black pen on grey paper
 
@@ -155,7 +155,7 @@ def test_switching_the_model_repredicts(qtbot, window):
     assert window.prediction_count == before + 1
     assert window.recognizer.name == "digit_mlp"
     assert window.last_prediction.digit == 7
-    assert "MLP" in window.status_model.text()
+    assert "MLP" in window.status_text.text()
 
 
 def test_open_image_file_and_bad_file(qtbot, window, tmp_path):

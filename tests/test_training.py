@@ -108,3 +108,23 @@ def test_finetune_on_custom_drawings(tmp_path, mnist):
     meta = {p.key: p.value
             for p in onnx.load(str(tmp_path / "mine" / "digit_mlp.onnx")).metadata_props}
     assert "--finetune" in meta["training_command"] and "--custom" in meta["training_command"]
+
+
+@pytest.mark.slow
+def test_quantize_makes_an_int8_cnn_that_keeps_accuracy(tmp_path, mnist):
+    """training.quantize turns the shipped CNN into an int8 model within the accuracy budget,
+    with its own metadata."""
+    import shutil
+
+    from training import quantize
+
+    shutil.copy(train.SHIPPED / "digit_cnn.onnx", tmp_path / "digit_cnn.onnx")
+    assert quantize.main(["--models", str(tmp_path)]) == 0
+    int8 = tmp_path / "digit_cnn_int8.onnx"
+    assert int8.stat().st_size < (tmp_path / "digit_cnn.onnx").stat().st_size / 2
+    meta = {p.key: p.value for p in onnx.load(str(int8)).metadata_props}
+    assert meta["model"] == "digit_cnn_int8" and "static int8" in meta["quantization"]
+    session = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+    x = mnist.test_images[:, :, :, None].astype(np.float32) / 255
+    accuracy = (session.run(None, {"image": x})[0].argmax(1) == mnist.test_labels).mean()
+    assert f"{accuracy:.4f}" == meta["mnist_test_accuracy"]
