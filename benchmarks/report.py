@@ -139,6 +139,8 @@ def main(source: str, target: str) -> int:
               f"test_keras_call[{kind}]", f"test_predict_canvas[{kind}]", ",.1f")
         ratio(f"onnxruntime run ÷ LiteRT invoke, same network ({k})",
               f"test_bare_onnxruntime_run[{kind}]", f"test_litert_invoke[{kind}]", ".2f")
+    ratio("onnxruntime run with 2 threads ÷ LiteRT invoke (2 threads), CNN",
+          "test_bare_onnxruntime_run_2_threads", "test_litert_invoke[cnn]", ".2f")
     ratio("onnxruntime run, int8 CNN ÷ float CNN",
           "test_bare_onnxruntime_run[cnn-int8]", "test_bare_onnxruntime_run[cnn]", ".2f")
     ratio("cold start: TensorFlow + Keras ÷ digitrt",
@@ -154,7 +156,8 @@ def main(source: str, target: str) -> int:
     if has("test_memory_peak_rss_does_not_grow"):
         e = by_name["test_memory_peak_rss_does_not_grow"]["extra_info"]
         lines += ["## Memory (peak RSS of a fresh process)", "",
-                  f"- after `import digitrt`: {e['imports_mb']:.0f} MB",
+                  f"- Python with NumPy: {e['python_mb']:.0f} MB; after importing digitrt, "
+                  f"OpenCV and onnxruntime: {e['imports_mb']:.0f} MB",
                   f"- after creating a Recognizer and one prediction: {e['recognizer_mb']:.0f} MB",
                   f"- after 1 000 predictions: {e['after_1k_mb']:.0f} MB; after 10 000: "
                   f"{e['after_10k_mb']:.0f} MB (no growth)", ""]

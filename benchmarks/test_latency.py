@@ -62,6 +62,20 @@ def test_bare_onnxruntime_run(benchmark, recognizers, canvas, kind):
     assert out[0].argmax() == 3
 
 
+@pytest.mark.benchmark(group="onnxruntime")
+def test_bare_onnxruntime_run_2_threads(benchmark, recognizers, canvas):
+    """The float CNN with 2 intra-op threads: the same thread budget LiteRT gets below."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = 2
+    session = ort.InferenceSession(str(recognizers["cnn"].path), options,
+                                   providers=["CPUExecutionProvider"])
+    x = ready_tensor(recognizers["cnn"], canvas)
+    session.run(None, {"image": x})
+    out = benchmark(session.run, None, {"image": x})
+    assert out[0].argmax() == 3
+
+
 @pytest.mark.benchmark(group="overhead")
 @pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
 def test_overhead_interleaved(benchmark, recognizers, canvas, kind):

@@ -49,6 +49,12 @@ def preprocess(image: ImageInput) -> FloatImage:
     Raises:
         ImageError: the input is not a readable image.
     """
+    digit = prepare(image)
+    return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32) if digit is None else digit
+
+
+def prepare(image: ImageInput) -> FloatImage | None:
+    """preprocess(), but None for an image without ink (so callers need not test for zeros)."""
     grey = to_grey(image)
     small, factor = grey, 1
     while min(small.shape) >= 2 * DETECT_SIZE:
@@ -57,7 +63,7 @@ def preprocess(image: ImageInput) -> FloatImage:
     ink = ink_relative_to(small, background)
     box = ink_box(ink)
     if box is None:
-        return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+        return None
     x, y, w, h = box
     if max(w, h) >= BOX_SIZE:
         # The detection copy has enough pixels for the 20-px box, and averaging blocks twice is

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from ._errors import ImageError, ModelError
 from ._image import ImageInput
 from ._models import resolve_model
-from ._preprocess import MNIST_SIZE, preprocess
+from ._preprocess import MNIST_SIZE, prepare, preprocess
 
 _INPUT_SHAPE_HINT = "input float32 [N, 28, 28, 1] and output [N, 10]"
 _WARM_UP_CANVAS = np.full((280, 280), 160, np.uint8)
@@ -153,9 +153,9 @@ class Recognizer:
         Raises:
             ImageError: the input is not a readable image.
         """
-        x = preprocess(image)
-        if not x.any():
-            return _blank(x)
+        x = prepare(image)
+        if x is None:
+            return _blank(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
         return _wrap(self._run(x.reshape(1, MNIST_SIZE, MNIST_SIZE, 1))[0], x)
 
     def predict_batch(self, images: Sequence[ImageInput]) -> list[Prediction]:

@@ -72,3 +72,12 @@ def test_int8_cnn_keeps_the_float_cnns_accuracy(mnist):
     )
     assert int8 >= fp32 - 0.0005
     assert "static int8" in digitrt.Recognizer("cnn-int8").metadata["quantization"]
+
+
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_keras_weights_carry_no_optimizer_state(kind):
+    """The shipped .weights.h5 hold the layers' weights only, not Adam's moments."""
+    import h5py
+
+    with h5py.File(MODELS / f"digit_{kind}.weights.h5") as f:
+        assert "optimizer" not in f and "layers" in f

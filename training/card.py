@@ -39,7 +39,8 @@ def main(folder: str = "models") -> int:
         "# digitrt model card",
         "",
         "Two digit classifiers trained on MNIST with canvas augmentation, exported to ONNX "
-        "(opset 17). Input `image`: float32 `[N, 28, 28, 1]` in [0, 1], ink bright on 0 "
+        "(opset 17), and an int8 version of the CNN. Input `image`: float32 "
+        "`[N, 28, 28, 1]` in [0, 1], ink bright on 0 "
         "(MNIST's convention, what `digitrt.preprocess` produces). Output `probabilities`: "
         "float32 `[N, 10]`.",
         "",
@@ -79,7 +80,6 @@ def main(folder: str = "models") -> int:
         "## Architecture",
         "",
         *[f"- **{k.upper()}**: {v}" for k, v in ARCHITECTURE.items()],
-        "",
         "- **CNN int8**: the CNN after onnxruntime static quantization (QDQ format, per-channel "
         "int8 weights, uint8 activations) calibrated on 1000 canvas-augmented training images "
         "(`training/quantize.py`). It is kept only if it loses at most 0.05 points on the MNIST "

@@ -125,6 +125,15 @@ def canvas_set(images, labels, seed: int):  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------- export
+def save_weights(model, kind: str, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Save the weights alone: a compiled Keras 3 model would add the optimizer's state (3x the
+    size), which fine-tuning does not need."""
+    bare = build_model(kind)
+    bare.set_weights(model.get_weights())
+    bare.save_weights(path)
+
+
+
 def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     """Keras 3 -> ONNX via tf.function + tf2onnx.from_function (from_keras fails on Keras 3)."""
     import onnx
@@ -274,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     export_onnx(model, onnx_path, metadata)
     parity = check_parity(model, onnx_path, raw_test[:1000])
     weights = args.out / f"digit_{args.model}.weights.h5"
-    model.save_weights(weights)
+    save_weights(model, args.model, weights)
 
     report = {
         "model": f"digit_{args.model}",
