@@ -14,7 +14,7 @@ import numpy.typing as npt
 from ._errors import ImageError, ModelError
 from ._image import ImageInput
 from ._models import resolve_model
-from ._preprocess import MNIST_SIZE, prepare, preprocess
+from ._preprocess import MNIST_SIZE, prepare
 
 _INPUT_SHAPE_HINT = "input float32 [N, 28, 28, 1] and output [N, 10]"
 _WARM_UP_CANVAS = np.full((280, 280), 160, np.uint8)
@@ -52,7 +52,10 @@ class Prediction:
 
 
 def _blank(image: npt.NDArray[np.float32]) -> Prediction:
-    return Prediction(None, 0.0, np.zeros(10, np.float32), image)
+    probabilities = np.zeros(10, np.float32)
+    probabilities.setflags(write=False)
+    image.setflags(write=False)
+    return Prediction(None, 0.0, probabilities, image)
 
 
 def _wrap(probabilities: npt.NDArray[np.float32], image: npt.NDArray[np.float32]) -> Prediction:
@@ -172,13 +175,16 @@ class Recognizer:
         """
         if isinstance(images, (str, bytes, os.PathLike)) or not hasattr(images, "__len__"):
             raise ImageError(f"predict_batch takes a sequence of images, got {type(images).__name__}")
-        prepared = np.empty((len(images), MNIST_SIZE, MNIST_SIZE, 1), np.float32)
+        prepared = np.zeros((len(images), MNIST_SIZE, MNIST_SIZE, 1), np.float32)
+        inked = np.zeros(len(images), bool)
         for i, image in enumerate(images):
             try:
-                prepared[i, :, :, 0] = preprocess(image)
+                x = prepare(image)
             except ImageError as e:
                 raise ImageError(f"image {i}: {e}") from None
-        inked = np.asarray(prepared.reshape(len(prepared), MNIST_SIZE * MNIST_SIZE).any(axis=1))
+            if x is not None:
+                prepared[i, :, :, 0] = x
+                inked[i] = True
         rows = iter(self._run(prepared[inked]) if inked.any() else ())
         return [
             _wrap(next(rows), prepared[i, :, :, 0]) if inked[i] else _blank(prepared[i, :, :, 0])
