@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.model_box = QComboBox()
         for name in self.recognizers:
             self.model_box.addItem(self._model_label(name), name)
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData(self.current_model)))
         self.model_box.currentIndexChanged.connect(
             lambda _: self.switch_model(self.model_box.currentData())
         )

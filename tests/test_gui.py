@@ -203,3 +203,16 @@ def test_save_without_drawing_explains(qtbot, window):
     QTest.keyClick(window, Qt.Key.Key_5)
     assert not (window.samples_dir / "5").exists()
     assert "draw a digit first" in window.error_label.text()
+
+
+def test_model_path_is_selected_and_listed(qtbot, tmp_path):
+    """--model PATH loads that file, shows it in the model box and uses it."""
+    import digitrt
+
+    path = digitrt.Recognizer("mlp").path
+    window = MainWindow(str(path), tmp_path / "samples")
+    qtbot.addWidget(window)
+    assert window.recognizer.path == path
+    assert window.model_box.currentData() == str(path)
+    draw_digit_with_mouse(qtbot, window, 7)
+    assert window.last_prediction.digit == 7
