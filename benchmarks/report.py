@@ -170,7 +170,7 @@ def main(source: str, target: str) -> int:
         p99 = us(s["p99"]) if "p99" in s else "–"
         lines.append(f"| {b['group']} | `{b['name'].removeprefix('test_')}` | {us(s['median'])} "
                      f"| {p99} | {us(s['iqr'])} | {s['rounds']} |")
-    lines += ["", "Reproduce: `make bench` (about 3 minutes; writes `benchmarks/results.json` "
+    lines += ["", "Reproduce: `make bench` (about a minute; writes `benchmarks/results.json` "
               "and this page).", ""]
     Path(target).write_text("\n".join(lines))
     print(f"wrote {target}")
