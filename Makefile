@@ -10,7 +10,7 @@ QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0
 	libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
 
-.PHONY: run test bench train lint typecheck screenshot wheel system-libs clean
+.PHONY: run test bench train lint screenshot wheel system-libs clean
 
 run: $(VENV)/.gui system-libs          ## open the drawing window (bundled CNN)
 	$(BIN)/python -m gui $(ARGS)
@@ -31,7 +31,7 @@ train: $(VENV)/.dev                    ## retrain both shipped models (seeded; ~
 	$(BIN)/python -m training.card models
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check digitrt gui training tests benchmarks
+	$(BIN)/ruff check digitrt gui training tests benchmarks hatch_build.py
 	$(BIN)/mypy
 
 screenshot: $(VENV)/.dev system-libs   ## docs/gui.png: the window with a drawn digit
@@ -52,13 +52,15 @@ $(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[gui,train,bench,dev]"
 	touch $@ $(VENV)/.gui
 
-system-libs:
-	@missing=$$(for p in $(QT_SYSTEM_LIBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-		echo "installing Qt's system libraries: $$missing"; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi
+system-libs:                           ## Debian/Ubuntu: the libraries Qt loads, if missing
+	@command -v dpkg >/dev/null || exit 0; \
+	missing=$$(for p in $(QT_SYSTEM_LIBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; \
+	else echo "Qt may need: apt-get install $$missing (run as root)"; exit 0; fi; \
+	echo "installing Qt's system libraries: $$missing"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+		$$missing >/dev/null || echo "warning: could not install $$missing; Qt may fail to start"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .benchmarks
