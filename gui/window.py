@@ -193,6 +193,11 @@ class MainWindow(QMainWindow):
             action.setShortcut(keys)
             action.triggered.connect(slot)
             self.addAction(action)
+        # No child takes the keyboard focus, so digit, [ ], Esc and Delete keys always reach
+        # keyPressEvent (a focused combo box would swallow digits for its item search).
+        for widget in (self.model_box, open_button, self.undo_button, clear_button,
+                       self.pen_slider):
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._update_status()
 
     # ------------------------------------------------------------ models
@@ -370,7 +375,8 @@ class MainWindow(QMainWindow):
     def _refresh_counts(self) -> None:
         counts = self.sample_counts()
         self.bars.show_counts(counts)
-        self.status_samples.setText(f"{sum(counts)} samples in {self.samples_dir}")
+        total = sum(counts)
+        self.status_samples.setText(f"{total} sample{'' if total == 1 else 's'} in {self.samples_dir}")
 
     # ------------------------------------------------------------ messages
     def show_error(self, message: str) -> None:

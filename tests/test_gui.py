@@ -47,13 +47,18 @@ def draw_digit_with_mouse(qtbot, window, digit):
         draw(qtbot, window.canvas, stroke)
 
 
+def show(qtbot, window):
+    """Show and activate the window, as a user's click would: its shortcuts need it active."""
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    return window
+
+
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow("cnn", tmp_path / "samples")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return show(qtbot, MainWindow("cnn", tmp_path / "samples"))
 
 
 @pytest.mark.parametrize("digit", [1, 7, 0])
@@ -138,7 +143,7 @@ def test_unwritable_samples_folder_shows_an_error(qtbot, tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
     window = MainWindow("cnn", blocker / "samples")
-    qtbot.addWidget(window)
+    show(qtbot, window)
     draw_digit_with_mouse(qtbot, window, 1)
     QTest.keyClick(window, Qt.Key.Key_1)
     assert not window.error_label.isHidden() and "Could not save" in window.error_label.text()
