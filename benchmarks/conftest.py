@@ -37,14 +37,14 @@ def canvas():
 def mnist_image():
     from training.mnist import load_mnist
 
-    return load_mnist(mirrors=()).test_images[0]
+    return load_mnist()  # benchmarks may download MNIST; tests never do.test_images[0]
 
 
 @pytest.fixture(scope="session")
 def mnist_test():
     from training.mnist import load_mnist
 
-    return load_mnist(mirrors=())
+    return load_mnist()  # benchmarks may download MNIST; tests never do
 
 
 @pytest.fixture(scope="session")
