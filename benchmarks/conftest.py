@@ -37,7 +37,7 @@ def canvas():
 def mnist_image():
     from training.mnist import load_mnist
 
-    return load_mnist()  # benchmarks may download MNIST; tests never do.test_images[0]
+    return load_mnist().test_images[0]
 
 
 @pytest.fixture(scope="session")
