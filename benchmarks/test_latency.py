@@ -11,7 +11,7 @@ import pytest
 import digitrt
 
 
-def ready_tensor(recognizer, canvas):
+def ready_tensor(canvas):
     return digitrt.preprocess(canvas).reshape(1, 28, 28, 1)
 
 
@@ -43,11 +43,11 @@ def test_predict_canvas(benchmark, recognizers, canvas, kind):
 
 
 # ---------------------------------------------------------------- the floor
-def bare_session(recognizer):
+def bare_session(recognizer, threads=1):
     """A plain onnxruntime session on the same file with the same settings as Recognizer."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     return ort.InferenceSession(str(recognizer.path), options, providers=["CPUExecutionProvider"])
 
@@ -56,7 +56,7 @@ def bare_session(recognizer):
 @pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
 def test_bare_onnxruntime_run(benchmark, recognizers, canvas, kind):
     session = bare_session(recognizers[kind])
-    x = ready_tensor(recognizers[kind], canvas)
+    x = ready_tensor(canvas)
     session.run(None, {"image": x})
     out = benchmark(session.run, None, {"image": x})
     assert out[0].argmax() == 3
@@ -65,12 +65,8 @@ def test_bare_onnxruntime_run(benchmark, recognizers, canvas, kind):
 @pytest.mark.benchmark(group="onnxruntime")
 def test_bare_onnxruntime_run_2_threads(benchmark, recognizers, canvas):
     """The float CNN with 2 intra-op threads: the same thread budget LiteRT gets below."""
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = 2
-    session = ort.InferenceSession(str(recognizers["cnn"].path), options,
-                                   providers=["CPUExecutionProvider"])
-    x = ready_tensor(recognizers["cnn"], canvas)
+    session = bare_session(recognizers["cnn"], threads=2)
+    x = ready_tensor(canvas)
     session.run(None, {"image": x})
     out = benchmark(session.run, None, {"image": x})
     assert out[0].argmax() == 3
@@ -84,7 +80,7 @@ def test_overhead_interleaved(benchmark, recognizers, canvas, kind):
     included)."""
     rec = recognizers[kind]
     session = bare_session(rec)
-    x = ready_tensor(rec, canvas)
+    x = ready_tensor(canvas)
     rounds = 2000 if not benchmark.disabled else 20
     ours, bare = np.empty(rounds), np.empty(rounds)
     clock = time.perf_counter
@@ -133,7 +129,7 @@ def test_predict_batch_canvases_1024(benchmark, canvas):
 @pytest.mark.parametrize("kind", ["cnn", "mlp"])
 def test_keras_predict(benchmark, keras_models, recognizers, canvas, kind):
     """The seed's way of predicting: model.predict on one preprocessed image."""
-    x = ready_tensor(recognizers[kind], canvas)
+    x = ready_tensor(canvas)
     model = keras_models[kind]
     model.predict(x, verbose=0)
     out = benchmark.pedantic(model.predict, (x,), {"verbose": 0}, rounds=30 if not
@@ -145,7 +141,7 @@ def test_keras_predict(benchmark, keras_models, recognizers, canvas, kind):
 @pytest.mark.parametrize("kind", ["cnn", "mlp"])
 def test_keras_call(benchmark, keras_models, recognizers, canvas, kind):
     """model(x): Keras without predict's per-call setup."""
-    x = ready_tensor(recognizers[kind], canvas)
+    x = ready_tensor(canvas)
     model = keras_models[kind]
     model(x, training=False)
     out = benchmark(model, x, training=False)
@@ -174,7 +170,7 @@ def litert_interpreters(keras_models):
 def test_litert_invoke(benchmark, litert_interpreters, recognizers, canvas, kind):
     """LiteRT (XNNPACK, 2 threads) running the same network on a ready tensor."""
     interpreter = litert_interpreters[kind]
-    x = ready_tensor(recognizers[kind], canvas)
+    x = ready_tensor(canvas)
     index_in = interpreter.get_input_details()[0]["index"]
     index_out = interpreter.get_output_details()[0]["index"]
 

@@ -51,8 +51,9 @@ def _read_file(path: str | os.PathLike[str]) -> bytes:
     try:
         if p.is_dir():
             raise ImageError(f"{str(p)!r} is a directory, not an image file")
-        if p.stat().st_size > 8 * MAX_PIXELS:
-            raise ImageError(f"{str(p)!r} is {p.stat().st_size} bytes, too large for an image")
+        size = p.stat().st_size
+        if size > 8 * MAX_PIXELS:
+            raise ImageError(f"{str(p)!r} is {size} bytes, too large for an image")
         return p.read_bytes()
     except FileNotFoundError:
         raise ImageError(f"no such file: {str(p)!r}; {ACCEPTED}") from None

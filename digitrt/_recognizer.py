@@ -114,11 +114,10 @@ class Recognizer:
         self._input, self._output = self._check_signature()
         self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
         self.name: str = self.metadata.get("model", self.path.stem)
-        try:  # warm up: the first run allocates and is several times slower
-            self._run(np.zeros((1, MNIST_SIZE, MNIST_SIZE, 1), np.float32))
+        try:  # warm up the whole path once: the first run allocates and is several times slower
+            self.predict(_WARM_UP_CANVAS)
         except Exception as e:
             raise ModelError(f"model {str(self.path)!r} failed a test run: {_first_line(e)}") from None
-        self.predict(_WARM_UP_CANVAS)  # and the whole path once, so no user call pays for it
 
     def _check_signature(self) -> tuple[str, str]:
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()

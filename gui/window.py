@@ -257,12 +257,12 @@ class MainWindow(QMainWindow):
         self.undo_button.setEnabled(self.canvas.can_undo())
         blank = p is None or p.digit is None
         self.digit_label.setStyleSheet("color: #cbd5e1;" if blank else "")
-        if p is None or p.digit is None:
+        if blank:
             self.digit_label.setText("–")
             self.verdict.setText("Draw a digit on the grey canvas.")
             self.bars.show_probabilities(np.zeros(10, np.float32), None)
             self.model_input.show_image(np.zeros((28, 28), np.float32))
-        else:
+        elif p is not None:
             self.digit_label.setText(str(p.digit))
             if p.confidence >= LOW_CONFIDENCE:
                 self.verdict.setText(f"<b>{p.digit}</b> with {p.confidence:.0%} confidence")

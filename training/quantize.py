@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from onnxruntime.quantization import (
     CalibrationDataReader,
     QuantFormat,
@@ -29,7 +28,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from .augment import augment_batch, preprocess_all
 from .mnist import load_mnist
-from .train import SEED, VALIDATION
+from .train import SEED, VALIDATION, onnx_probabilities
 
 CALIBRATION_IMAGES = 1000
 MAX_MNIST_DROP, MAX_CANVAS_DROP = 0.0005, 0.001  # accuracy the int8 model may lose
@@ -45,8 +44,7 @@ class _Batches(CalibrationDataReader):  # type: ignore[misc]
 
 
 def accuracy(path: Path, x: np.ndarray, y: np.ndarray) -> float:
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return float((session.run(None, {"image": x})[0].argmax(1) == y).mean())
+    return float((onnx_probabilities(path, x).argmax(1) == y).mean())
 
 
 def main(argv: list[str] | None = None) -> int:
