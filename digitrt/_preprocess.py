@@ -9,6 +9,7 @@ of any size, background grey level and ink polarity. NumPy and OpenCV only.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -60,19 +61,18 @@ def prepare(image: ImageInput) -> FloatImage | None:
     while min(small.shape) >= 2 * DETECT_SIZE:
         small, factor = halve(small), factor * 2
     background = background_level(small)
-    ink = ink_relative_to(small, background)
-    box = ink_box(ink)
+    box = ink_box(small, background)
     if box is None:
         return None
     x, y, w, h = box
     if max(w, h) >= BOX_SIZE:
         # The detection copy has enough pixels for the 20-px box, and averaging blocks twice is
         # averaging once: crop it rather than the full-resolution image.
-        crop = ink[y : y + h, x : x + w]
+        crop = small[y : y + h, x : x + w]
     else:  # a small digit on a large canvas: take the detail from the full resolution
         x, y, w, h = (v * factor for v in box)
-        crop = ink_relative_to(grey[y : y + h, x : x + w], background)
-    return center_by_mass(fit_box(crop))
+        crop = grey[y : y + h, x : x + w]
+    return center_by_mass(fit_box(ink_relative_to(crop, background)))
 
 
 def halve(grey: GreyImage) -> GreyImage:
@@ -110,15 +110,30 @@ def _ink_table(background: int) -> GreyImage:
     return table
 
 
-def ink_box(ink: GreyImage) -> Box | None:
-    """The bounding box of the ink, or None when there is none worth reading."""
-    _, peak, _, _ = cv2.minMaxLoc(ink)
+def ink_box(grey: GreyImage, background: int) -> Box | None:
+    """The bounding box of the ink, or None when there is none worth reading.
+
+    Ink is `ink_relative_to(grey, background)`, but the box is found from the grey image with
+    one threshold per polarity present, so the ink image is only ever made inside the box.
+    """
+    darkest, lightest, _, _ = cv2.minMaxLoc(grey)
+    peak = max(background - darkest, lightest - background) - NOISE_LEVEL
     if peak < MIN_INK:
         return None
     # Faint ink far below the strongest stroke is smudge, not digit: keep it out of the box.
-    _, mask = cv2.threshold(ink, peak * 0.1, 255, cv2.THRESH_BINARY)
-    x, y, w, h = cv2.boundingRect(mask)
-    return int(x), int(y), int(w), int(h)
+    # ink > peak / 10  <=>  |grey - background| > margin  <=>  grey <= low  or  grey > high.
+    margin = NOISE_LEVEL + math.floor(peak * 0.1)
+    low, high = background - margin - 1, background + margin
+    boxes = []
+    if darkest <= low:
+        _, mask = cv2.threshold(grey, low, 255, cv2.THRESH_BINARY_INV)
+        boxes.append(cv2.boundingRect(mask))
+    if lightest > high:
+        _, mask = cv2.threshold(grey, high, 255, cv2.THRESH_BINARY)
+        boxes.append(cv2.boundingRect(mask))
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 
 def fit_box(ink: GreyImage, size: int = BOX_SIZE) -> GreyImage:

@@ -46,24 +46,45 @@ def test_ink_relative_to_removes_noise_below_the_noise_level():
 
 def test_ink_box_finds_the_bounding_box():
     """The box encloses exactly the ink."""
-    ink = np.zeros((50, 60), np.uint8)
-    ink[10:20, 30:35] = 200
-    assert P.ink_box(ink) == (30, 10, 5, 10)
+    grey = np.full((50, 60), 200, np.uint8)
+    grey[10:20, 30:35] = 0
+    assert P.ink_box(grey, 200) == (30, 10, 5, 10)
 
 
 def test_ink_box_is_none_without_ink():
     """Faint remains below MIN_INK are not a digit."""
-    ink = np.zeros((50, 50), np.uint8)
-    ink[3, 3] = P.MIN_INK - 1
-    assert P.ink_box(ink) is None
+    grey = np.full((50, 50), 200, np.uint8)
+    grey[3, 3] = 200 - P.NOISE_LEVEL - P.MIN_INK + 1
+    assert P.ink_box(grey, 200) is None
 
 
 def test_ink_box_ignores_faint_smudges_far_from_the_digit():
     """Smudges under a tenth of the strongest ink stay out of the box."""
-    ink = np.zeros((50, 50), np.uint8)
-    ink[20:30, 20:25] = 250
-    ink[0, 0] = 20
-    assert P.ink_box(ink) == (20, 20, 5, 10)
+    grey = np.full((50, 50), 250, np.uint8)
+    grey[20:30, 20:25] = 0
+    grey[0, 0] = 250 - P.NOISE_LEVEL - 20
+    assert P.ink_box(grey, 250) == (20, 20, 5, 10)
+
+
+def test_ink_box_encloses_both_polarities():
+    """Ink darker and ink lighter than a mid-grey background both count."""
+    grey = np.full((50, 50), 128, np.uint8)
+    grey[5:10, 5:10] = 0
+    grey[30:40, 20:45] = 255
+    assert P.ink_box(grey, 128) == (5, 5, 40, 35)
+
+
+@pytest.mark.parametrize("background", [0, 30, 128, 250, 255])
+@pytest.mark.parametrize("seed", range(5))
+def test_ink_box_matches_the_box_of_the_ink_image(background, seed):
+    """The box found on the grey image is exactly the box of ink_relative_to's pixels above a
+    tenth of their peak, whatever the polarity mix."""
+    grey = np.random.default_rng(seed).integers(0, 256, (40, 50)).astype(np.uint8)
+    grey[:, :10] = background
+    ink = P.ink_relative_to(grey, background)
+    _, mask = cv2.threshold(ink, np.floor(ink.max() * 0.1), 255, cv2.THRESH_BINARY)
+    expected = cv2.boundingRect(mask) if ink.max() >= P.MIN_INK else None
+    assert P.ink_box(grey, background) == expected
 
 
 @pytest.mark.parametrize("shape", [(200, 100), (100, 200), (7, 3), (20, 20), (400, 41)])
