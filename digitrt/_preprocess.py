@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -75,10 +76,18 @@ def prepare(image: ImageInput) -> FloatImage | None:
     return center_by_mass(fit_box(ink_relative_to(crop, background)))
 
 
+# Speed notes. In `Recognizer.predict` every step starts with the CPU caches cold (the model run
+# before it evicted them), and there each OpenCV/NumPy call or Python-level detour costs two to
+# three times what it costs repeated in a loop. So the steps below make as few calls as they can,
+# and type OpenCV's results with cast() rather than by wrapping them in np.asarray.
+
+
 def halve(grey: GreyImage) -> GreyImage:
     """Average 2x2 blocks (an odd last row or column is dropped): a fast anti-aliased downscale."""
     h, w = grey.shape[0] // 2, grey.shape[1] // 2
-    return np.asarray(cv2.resize(grey[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA))
+    if (grey.shape[0] | grey.shape[1]) & 1:
+        grey = grey[: 2 * h, : 2 * w]
+    return cast(GreyImage, cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA))
 
 
 def background_level(grey: GreyImage) -> int:
@@ -87,9 +96,19 @@ def background_level(grey: GreyImage) -> int:
     The border, not the whole image, because a bold digit can cover more than half the canvas;
     the median, because strokes may touch the border.
     """
-    border = np.concatenate((grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]))
-    middle = len(border) // 2
-    return int(np.partition(border, middle)[middle])
+    indices, middle = _border(*grey.shape)
+    border = grey.take(indices)
+    border.sort()
+    return int(border[middle])
+
+
+@functools.lru_cache(maxsize=16)
+def _border(h: int, w: int) -> tuple[npt.NDArray[np.intp], int]:
+    """Flat indices of the top row, bottom row, left and right column; and the median's index."""
+    rows = np.arange(1, h - 1) * w
+    indices = np.concatenate((np.arange(w), (h - 1) * w + np.arange(w), rows, rows + w - 1))
+    indices.setflags(write=False)
+    return indices, len(indices) // 2
 
 
 def ink_relative_to(grey: GreyImage, background: int) -> GreyImage:
@@ -98,7 +117,7 @@ def ink_relative_to(grey: GreyImage, background: int) -> GreyImage:
     Distance rather than "darker than" because light-on-dark and dark-on-light both occur, and a
     dark-grey canvas can carry either; MNIST wants ink bright on exactly 0.
     """
-    return np.asarray(cv2.LUT(grey, _ink_table(background)))
+    return cast(GreyImage, cv2.LUT(grey, _ink_table(background)))
 
 
 @functools.cache
@@ -124,16 +143,17 @@ def ink_box(grey: GreyImage, background: int) -> Box | None:
     # ink > peak / 10  <=>  |grey - background| > margin  <=>  grey <= low  or  grey > high.
     margin = NOISE_LEVEL + math.floor(peak * 0.1)
     low, high = background - margin - 1, background + margin
-    boxes = []
+    dark = light = None
     if darkest <= low:
-        _, mask = cv2.threshold(grey, low, 255, cv2.THRESH_BINARY_INV)
-        boxes.append(cv2.boundingRect(mask))
+        dark = cv2.boundingRect(cv2.threshold(grey, low, 255, cv2.THRESH_BINARY_INV)[1])
     if lightest > high:
-        _, mask = cv2.threshold(grey, high, 255, cv2.THRESH_BINARY)
-        boxes.append(cv2.boundingRect(mask))
-    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+        light = cv2.boundingRect(cv2.threshold(grey, high, 255, cv2.THRESH_BINARY)[1])
+    if light is None or dark is None:  # one polarity: the common case
+        return cast(Box, dark or light)
+    x0, y0 = min(dark[0], light[0]), min(dark[1], light[1])
+    x1 = max(dark[0] + dark[2], light[0] + light[2])
+    y1 = max(dark[1] + dark[3], light[1] + light[3])
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def fit_box(ink: GreyImage, size: int = BOX_SIZE) -> GreyImage:
@@ -143,8 +163,8 @@ def fit_box(ink: GreyImage, size: int = BOX_SIZE) -> GreyImage:
     while min(ink.shape) >= 2 * size:
         odd_h, odd_w = ink.shape[0] % 2, ink.shape[1] % 2
         if odd_h or odd_w:
-            ink = np.asarray(cv2.copyMakeBorder(ink, 0, int(odd_h), 0, int(odd_w),
-                                                cv2.BORDER_CONSTANT, value=0))
+            ink = cast(GreyImage, cv2.copyMakeBorder(ink, 0, odd_h, 0, odd_w, cv2.BORDER_CONSTANT,
+                                                     value=0))
         ink = halve(ink)
     h, w = ink.shape
     scale = size / max(h, w)
@@ -153,7 +173,7 @@ def fit_box(ink: GreyImage, size: int = BOX_SIZE) -> GreyImage:
         return ink
     # Area averaging anti-aliases a downscale; bilinear keeps an upscale smooth.
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return np.asarray(cv2.resize(ink, (new_w, new_h), interpolation=interpolation))
+    return cast(GreyImage, cv2.resize(ink, (new_w, new_h), interpolation=interpolation))
 
 
 def center_by_mass(digit: GreyImage) -> FloatImage:
@@ -169,10 +189,9 @@ def center_by_mass(digit: GreyImage) -> FloatImage:
     centre = MNIST_SIZE / 2
     x0 = min(max(round(centre - m["m10"] / m["m00"]), 0), MNIST_SIZE - w)
     y0 = min(max(round(centre - m["m01"] / m["m00"]), 0), MNIST_SIZE - h)
-    # Two OpenCV calls rather than NumPy arithmetic: identical result, and about 5 us less per
-    # predict in the interleaved benchmark, where every call starts with caches cold.
+    # Two OpenCV calls rather than NumPy arithmetic: identical result, and cheaper with cold caches.
     placed = cv2.copyMakeBorder(digit, y0, MNIST_SIZE - h - y0, x0, MNIST_SIZE - w - x0,
                                 cv2.BORDER_CONSTANT, value=0)
-    out = np.empty((MNIST_SIZE, MNIST_SIZE), np.float32)
-    cv2.normalize(placed, out, 1.0, 0.0, cv2.NORM_INF, cv2.CV_32F)
-    return out
+    # OpenCV's type stubs omit the documented dst=None ("allocate the output").
+    out = cv2.normalize(placed, None, 1.0, 0.0, cv2.NORM_INF, cv2.CV_32F)  # type: ignore[call-overload]
+    return cast(FloatImage, out)

@@ -157,9 +157,26 @@ def test_missing_corrupt_and_incompatible_models(tmp_path):
         Recognizer(incompatible_model(tmp_path))
 
 
+def test_a_model_with_float64_probabilities_is_refused(tmp_path):
+    """Right shapes but double-precision output: refused in the constructor, naming both types."""
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Flatten", ["x"], ["flat"]),
+             helper.make_node("Slice", ["flat", "start", "end", "axis"], ["ten"]),
+             helper.make_node("Cast", ["ten"], ["y"], to=TensorProto.DOUBLE)]
+    graph = helper.make_graph(
+        nodes, "double",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 28, 28, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["N", 10])],
+        [helper.make_tensor(n, TensorProto.INT64, [1], [v])
+         for n, v in (("start", 0), ("end", 10), ("axis", 1))],
+    )
+    with pytest.raises(ModelError, match=r"output tensor\(double\).*needs.*output float32"):
+        Recognizer(save_model(graph, tmp_path / "double.onnx"))
+
+
 def incompatible_model(tmp_path):
     """An ONNX model with the wrong input shape (1x784 -> 1x10)."""
-    import onnx
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
@@ -168,7 +185,13 @@ def incompatible_model(tmp_path):
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 784])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 784])],
     )
-    path = tmp_path / "wrong.onnx"
+    return save_model(graph, tmp_path / "wrong.onnx")
+
+
+def save_model(graph, path):
+    import onnx
+    from onnx import helper
+
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     return path
 
