@@ -138,6 +138,20 @@ def test_thin_strokes_survive():
     assert rows[-1] - rows[0] + 1 >= 19
 
 
+@pytest.mark.parametrize(("size", "width"), [(280, 2), (560, 3)])
+def test_a_faint_thin_pen_gets_a_second_look_on_a_finer_copy(size, width):
+    """A thin pen 56 grey levels from the paper fades below the ink level on the detection copy,
+    but the finer copy still finds it: the canvas is not called blank."""
+    canvas = draw_digit(7, size=size, background=200, pen=144, width=width)
+    coarse = canvas
+    while min(coarse.shape) >= 2 * P.DETECT_SIZE:
+        coarse = P.halve(coarse)
+    assert P.ink_box(coarse, P.background_level(coarse)) is None
+    out = preprocess(canvas)
+    rows = np.flatnonzero(out.any(axis=1))
+    assert out.max() == 1.0 and rows[-1] - rows[0] + 1 >= 19
+
+
 @pytest.mark.parametrize(
     ("background", "pen"), [(255, 0), (200, 30), (128, 0), (70, 0), (70, 230), (0, 255)]
 )
