@@ -177,7 +177,10 @@ def test_shifting_and_scaling_the_drawing_gives_nearly_the_same_28x28(digit, pla
         digit, size=size, box=(0.06 + x * (0.88 - w), 0.06 + y * (0.88 - h), w, h),
         width=max(1, round(20 * size / 280 * scale / 0.7)),
     )
-    assert difference_up_to_one_pixel(preprocess(moved), reference) < 0.05
+    # 0.06: detection on a copy averaged over 4x4 blocks (for these canvas sizes) makes the 28x28
+    # depend a little on where the digit falls on that grid. Over 1,980 placements the mean
+    # difference is 0.016 and the largest 0.053 (0.012 and 0.048 with 2x2 blocks).
+    assert difference_up_to_one_pixel(preprocess(moved), reference) < 0.06
 
 
 def difference_up_to_one_pixel(a, b):
