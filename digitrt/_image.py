@@ -27,11 +27,6 @@ ACCEPTED = (
 
 def to_grey(image: ImageInput) -> GreyImage:
     """Return `image` as a 2-D uint8 array; raise ImageError for anything else."""
-    # Already grey (the canvas case, and predict's hot path): only the size needs checking.
-    if type(image) is np.ndarray and image.dtype == np.uint8 and image.ndim == 2 and (
-        0 < image.size <= MAX_PIXELS
-    ):
-        return image
     if isinstance(image, np.ndarray):
         return _array_to_grey(image)
     if isinstance(image, (bytes, bytearray, memoryview)):
