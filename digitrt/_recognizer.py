@@ -52,8 +52,8 @@ class Prediction:
 
 def _blank(image: npt.NDArray[np.float32]) -> Prediction:
     probabilities = np.zeros(10, np.float32)
-    probabilities.setflags(write=False)
-    image.setflags(write=False)
+    probabilities.flags.writeable = False
+    image.flags.writeable = False
     return Prediction(None, 0.0, probabilities, image)
 
 
