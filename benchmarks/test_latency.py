@@ -45,11 +45,8 @@ def test_predict_canvas(benchmark, recognizers, canvas, kind):
 # ---------------------------------------------------------------- the floor
 def bare_session(recognizer, threads=1):
     """A plain onnxruntime session on the same file with the same settings as Recognizer."""
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(recognizer.path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(recognizer.path), digitrt.Model.session_options(threads),
+                                providers=["CPUExecutionProvider"])
 
 
 @pytest.mark.benchmark(group="onnxruntime")
@@ -180,5 +177,5 @@ def test_litert_invoke(benchmark, litert_interpreters, recognizers, canvas, kind
         return interpreter.get_tensor(index_out)
 
     out = benchmark(run)
-    onnx_out = recognizers[kind]._run(x)
+    onnx_out = recognizers[kind].model.run(x)
     assert out.argmax() == 3 and np.abs(out - onnx_out).max() < 1e-4

@@ -16,30 +16,41 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ._errors import DigitrtError, ImageError, ModelError
-from ._version import __version__
+from ._models import ModelSpec, list_models
+from ._version import PREPROCESSING_VERSION, __version__
 
 if TYPE_CHECKING:
     from ._image import ImageInput
+    from ._model import Model
     from ._preprocess import preprocess
     from ._recognizer import Prediction, Recognizer
+    from ._samples import SampleStore
 
 __all__ = [
+    "PREPROCESSING_VERSION",
     "DigitrtError",
     "ImageError",
     "ImageInput",
+    "Model",
     "ModelError",
+    "ModelSpec",
     "Prediction",
     "Recognizer",
+    "SampleStore",
     "__version__",
+    "default_recognizer",
+    "list_models",
     "predict",
     "preprocess",
 ]
 
 _LAZY = {
     "ImageInput": "._image",
+    "Model": "._model",
     "preprocess": "._preprocess",
     "Prediction": "._recognizer",
     "Recognizer": "._recognizer",
+    "SampleStore": "._samples",
 }
 
 
@@ -55,8 +66,24 @@ _default: Recognizer | None = None
 _default_lock = threading.Lock()
 
 
+def default_recognizer() -> Recognizer:
+    """The Recognizer `digitrt.predict` uses: the default model, created on first use, shared.
+
+    Raises:
+        ModelError: the default model could not be loaded.
+    """
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                from ._recognizer import Recognizer
+
+                _default = Recognizer()
+    return _default
+
+
 def predict(image: ImageInput) -> Prediction:
-    """Recognise one digit with a default Recognizer, created on first use and then reused.
+    """Recognise one digit with the default Recognizer (see `default_recognizer`).
 
     Args:
         image: anything `preprocess` accepts (array, path, encoded bytes).
@@ -68,11 +95,4 @@ def predict(image: ImageInput) -> Prediction:
         ImageError: the input is not a readable image.
         ModelError: the default model could not be loaded.
     """
-    global _default
-    if _default is None:
-        with _default_lock:
-            if _default is None:
-                from ._recognizer import Recognizer
-
-                _default = Recognizer()
-    return _default.predict(image)
+    return default_recognizer().predict(image)

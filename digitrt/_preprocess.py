@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from ._cv import cv2
 from ._image import GreyImage, ImageInput, to_grey
-
-PREPROCESSING_VERSION = "2"  # 2: detection on a copy half as large (with a finer second look)
 
 MNIST_SIZE = 28
 BOX_SIZE = 20
@@ -60,6 +58,35 @@ def preprocess(image: ImageInput) -> FloatImage:
 def prepare(image: ImageInput) -> FloatImage | None:
     """preprocess(), but None for an image without ink (so callers need not test for zeros)."""
     grey = to_grey(image)
+    ink = find_ink(grey)
+    return None if ink is None else normalize_ink(grey, ink)
+
+
+class Ink(NamedTuple):
+    """Where the ink is: found on `detection`, a copy of the image averaged down `factor` times.
+
+    Attributes:
+        detection: the averaged-down grey copy the ink was found on.
+        factor: each detection pixel is a factor x factor block of the input.
+        box: the ink's box (x, y, width, height) on the detection copy.
+        background: the paper's grey level.
+    """
+
+    detection: GreyImage
+    factor: int
+    box: Box
+    background: int
+
+    @property
+    def input_box(self) -> Box:
+        """The ink box in the input image's pixel coordinates."""
+        x, y, w, h = self.box
+        f = self.factor
+        return x * f, y * f, w * f, h * f
+
+
+def find_ink(grey: GreyImage) -> Ink | None:
+    """Find the ink on a grey image, or None when it holds none worth reading."""
     finer, small, factor = grey, grey, 1
     while min(small.shape) >= 2 * DETECT_SIZE:
         finer, small, factor = small, halve(small), factor * 2
@@ -69,16 +96,24 @@ def prepare(image: ImageInput) -> FloatImage | None:
         small, factor = finer, factor // 2
         background = background_level(small)
         box = ink_box(small, background)
-    if box is None:
-        return None
-    x, y, w, h = box
+    return None if box is None else Ink(small, factor, box, background)
+
+
+def normalize_ink(grey: GreyImage, ink: Ink) -> FloatImage:
+    """Crop the ink `find_ink` found on `grey` and normalise it to MNIST's 28x28."""
+    x, y, w, h = ink.box
     if max(w, h) >= BOX_SIZE:
         # The detection copy has enough pixels for the 20-px box, and averaging blocks twice is
         # averaging once: crop it rather than the full-resolution image.
-        crop = small[y : y + h, x : x + w]
+        crop = ink.detection[y : y + h, x : x + w]
     else:  # a small digit on a large canvas: take the detail from the full resolution
-        x, y, w, h = (v * factor for v in box)
+        x, y, w, h = ink.input_box
         crop = grey[y : y + h, x : x + w]
+    return normalize_crop(crop, ink.background)
+
+
+def normalize_crop(crop: GreyImage, background: int) -> FloatImage:
+    """One digit's grey crop on paper of `background` grey -> MNIST's 28x28 float32."""
     return center_by_mass(fit_box(ink_relative_to(crop, background)))
 
 

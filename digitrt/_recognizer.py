@@ -1,21 +1,27 @@
-"""The Recognizer: one onnxruntime session, built and warmed up once, shared by every call."""
+"""The Recognizer: input -> preprocessing -> Model.run -> decision -> Prediction."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from ._batch import run_chunked
 from ._errors import ImageError, ModelError
 from ._image import ImageInput
-from ._models import resolve_model
-from ._preprocess import MNIST_SIZE, prepare
+from ._model import MNIST_SIZE, Model, first_line
+from ._preprocess import prepare
 
-_INPUT_SHAPE_HINT = "input float32 [N, 28, 28, 1] and output float32 [N, 10]"
+Status = Literal["digit", "blank", "not_a_digit"]
+
+# Below this confidence a reading is `unsure`: apps should show the runner-up or ask again.
+UNSURE_BELOW = 0.60
+DEFAULT_BATCH_SIZE = 256  # images per model run in predict_batch / predict_iter
 _WARM_UP_CANVAS = np.full((280, 280), 160, np.uint8)
 _WARM_UP_CANVAS[60:220, 130:150] = 0
 
@@ -25,8 +31,11 @@ class Prediction:
     """The result for one image.
 
     Attributes:
-        digit: the recognised digit 0-9, or None when the image holds no ink.
+        digit: the recognised digit 0-9; None exactly when `status` is not "digit".
         confidence: the probability of `digit` (0.0 when blank).
+        status: "digit"; "blank" when the image holds no ink (the model is not run).
+        unsure: True when `confidence` is below the recognizer's `unsure_below`: show the
+            runner-up (`top(2)`) or ask the user to write again.
         probabilities: float32 array of shape (10,), the model's probability for each digit
             (all zeros when blank).
         image: the float32 (28, 28) image the model saw, as returned by `digitrt.preprocess`.
@@ -34,17 +43,19 @@ class Prediction:
 
     digit: int | None
     confidence: float
+    status: Status
+    unsure: bool
     probabilities: npt.NDArray[np.float32] = field(repr=False, compare=False)
     image: npt.NDArray[np.float32] = field(repr=False, compare=False)
 
     @property
     def is_blank(self) -> bool:
         """True when the image held no ink and the model was not run."""
-        return self.digit is None
+        return self.status == "blank"
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         """The k most probable digits with their probabilities, most probable first."""
-        if self.digit is None:
+        if self.status == "blank":
             return []
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(d), float(self.probabilities[d])) for d in order]
@@ -54,30 +65,22 @@ def _blank(image: npt.NDArray[np.float32]) -> Prediction:
     probabilities = np.zeros(10, np.float32)
     probabilities.flags.writeable = False
     image.flags.writeable = False
-    return Prediction(None, 0.0, probabilities, image)
-
-
-def _wrap(probabilities: npt.NDArray[np.float32], image: npt.NDArray[np.float32]) -> Prediction:
-    probabilities.flags.writeable = False
-    image.flags.writeable = False
-    # Python's max on ten floats: cheaper than NumPy's argmax when predict's caches are cold.
-    values = probabilities.tolist()
-    digit = values.index(max(values))
-    return Prediction(digit, values[digit], probabilities, image)
+    return Prediction(None, 0.0, "blank", False, probabilities, image)
 
 
 class Recognizer:
-    """Recognises handwritten digits with one of digitrt's ONNX models.
+    """Recognises handwritten digits: preprocessing, one of digitrt's models, and a decision.
 
     Build it once and reuse it: the constructor loads and warms up the model, and `predict` /
     `predict_batch` are safe to call from several threads at once.
 
     Args:
-        model: "cnn" (the default, most accurate), "cnn-int8" (the CNN quantized to int8:
-            smaller and faster, 0.02 points less accurate), "mlp", or a path to an .onnx file
-            with digitrt's input and output. None uses $DIGITRT_MODEL if set, else "cnn".
+        model: a bundled model's name (see `digitrt.list_models()`: "cnn", the default and most
+            accurate; "cnn-int8", smallest; "mlp"), a path to an .onnx file with digitrt's input
+            and output, or a `Model`. None uses $DIGITRT_MODEL if set, else "cnn".
         threads: onnxruntime intra-op threads; 1 is fastest for single images.
         providers: onnxruntime execution providers; default CPUExecutionProvider.
+        unsure_below: predictions with a lower confidence are marked `unsure` (default 0.60).
 
     Raises:
         ModelError: the model is missing, corrupt or incompatible, or a provider is unavailable.
@@ -85,66 +88,46 @@ class Recognizer:
 
     def __init__(
         self,
-        model: str | os.PathLike[str] | None = None,
+        model: str | os.PathLike[str] | Model | None = None,
         *,
         threads: int = 1,
         providers: Sequence[str] | None = None,
+        unsure_below: float = UNSURE_BELOW,
     ) -> None:
-        import onnxruntime as ort
-
-        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-            raise ModelError(f"threads must be a positive int, got {threads!r}")
-        available = ort.get_available_providers()
-        providers = list(providers) if providers is not None else ["CPUExecutionProvider"]
-        unknown = [p for p in providers if p not in available]
-        if unknown or not providers:
-            raise ModelError(
-                f"execution provider(s) {unknown or providers} not available; "
-                f"this onnxruntime offers: {', '.join(available)}"
-            )
-        self.path: Path = resolve_model(model)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(self.path), options, providers=providers)
-        except Exception as e:  # onnxruntime raises its own untyped errors for bad files
-            raise ModelError(f"cannot load model {str(self.path)!r}: {_first_line(e)}") from None
-        self._input, self._output = self._check_signature()
-        self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
-        self.name: str = self.metadata.get("model", self.path.stem)
+        self.model: Model = model if isinstance(model, Model) else Model(
+            model, threads=threads, providers=providers)
+        self.unsure_below = float(unsure_below)
+        self._run = self.model.run
         try:  # warm up the whole path once: the first run allocates and is several times slower
             self.predict(_WARM_UP_CANVAS)
         except Exception as e:
-            raise ModelError(f"model {str(self.path)!r} failed a test run: {_first_line(e)}") from None
+            raise ModelError(f"model {str(self.path)!r} failed a test run: {first_line(e)}") from None
 
-    def _check_signature(self) -> tuple[str, str]:
-        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
-        if len(inputs) != 1 or len(outputs) < 1:
-            raise ModelError(f"{str(self.path)!r} must have one input and one output; "
-                             f"digitrt models have {_INPUT_SHAPE_HINT}")
-        shape, out_shape = inputs[0].shape, outputs[0].shape
-        ok = (
-            inputs[0].type == "tensor(float)"
-            and len(shape) == 4
-            and list(shape[1:]) == [MNIST_SIZE, MNIST_SIZE, 1]
-            and outputs[0].type == "tensor(float)"
-            and len(out_shape) == 2
-            and out_shape[1] == 10
-        )
-        if not ok:
-            raise ModelError(
-                f"{str(self.path)!r} has input {inputs[0].type} {shape} and output "
-                f"{outputs[0].type} {out_shape}; "
-                f"digitrt needs {_INPUT_SHAPE_HINT}"
-            )
-        return inputs[0].name, outputs[0].name
+    @property
+    def path(self) -> Path:
+        """The model file."""
+        return self.model.path
 
-    def _run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        result: npt.NDArray[np.float32] = self._session.run([self._output], {self._input: batch})[0]
-        return result
+    @property
+    def name(self) -> str:
+        """The model's name from its metadata ("digit_cnn"), else the file's stem."""
+        return self.model.name
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The model's metadata: accuracy, training command, date, versions."""
+        return self.model.metadata
+
+    def _decide(self, probabilities: npt.NDArray[np.float32],
+                image: npt.NDArray[np.float32]) -> Prediction:
+        probabilities.flags.writeable = False
+        image.flags.writeable = False
+        # Python's max on ten floats: cheaper than NumPy's argmax when predict's caches are cold.
+        values = probabilities.tolist()
+        confidence = max(values)
+        digit = values.index(confidence)
+        return Prediction(digit, confidence, "digit", confidence < self.unsure_below,
+                          probabilities, image)
 
     def predict(self, image: ImageInput) -> Prediction:
         """Recognise the digit in one image.
@@ -153,7 +136,7 @@ class Recognizer:
             image: anything `digitrt.preprocess` accepts (array, path, encoded bytes).
 
         Returns:
-            The Prediction; its digit is None when the image holds no ink.
+            The Prediction; its status is "blank" (and digit None) when the image holds no ink.
 
         Raises:
             ImageError: the input is not a readable image.
@@ -161,10 +144,32 @@ class Recognizer:
         x = prepare(image)
         if x is None:
             return _blank(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
-        return _wrap(self._run(x.reshape(1, MNIST_SIZE, MNIST_SIZE, 1))[0], x)
+        return self._decide(self._run(x.reshape(1, MNIST_SIZE, MNIST_SIZE, 1))[0], x)
+
+    def predict_iter(
+        self, images: Iterable[ImageInput], *, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> Iterator[Prediction | ImageError]:
+        """Recognise a stream of images, one model run per `batch_size` of them.
+
+        Inputs are read lazily and results come out as each batch finishes, so memory stays
+        bounded whatever the stream's length. A bad input does not stop the stream: its
+        ImageError takes its place in the output (it is yielded, not raised).
+
+        Args:
+            images: any iterable of what `predict` accepts.
+            batch_size: images per model run.
+
+        Yields:
+            A Prediction, or the ImageError of an unreadable input, per input, in order.
+        """
+        if isinstance(images, (str, bytes, os.PathLike)) or not isinstance(images, Iterable):
+            raise ImageError(f"predict_iter takes an iterable of images, got {type(images).__name__}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        return run_chunked(images, self._run, self._decide, _blank, batch_size)
 
     def predict_batch(self, images: Sequence[ImageInput]) -> list[Prediction]:
-        """Recognise many images with one model run.
+        """Recognise many images, one model run per 256 of them.
 
         Args:
             images: a sequence of anything `predict` accepts (a (N, H, W) array works too).
@@ -177,26 +182,12 @@ class Recognizer:
         """
         if isinstance(images, (str, bytes, os.PathLike)) or not hasattr(images, "__len__"):
             raise ImageError(f"predict_batch takes a sequence of images, got {type(images).__name__}")
-        prepared = np.zeros((len(images), MNIST_SIZE, MNIST_SIZE, 1), np.float32)
-        inked = np.zeros(len(images), bool)
-        for i, image in enumerate(images):
-            try:
-                x = prepare(image)
-            except ImageError as e:
-                raise ImageError(f"image {i}: {e}") from None
-            if x is not None:
-                prepared[i, :, :, 0] = x
-                inked[i] = True
-        rows = iter(self._run(prepared[inked]) if inked.any() else ())
-        return [
-            _wrap(next(rows), prepared[i, :, :, 0]) if inked[i] else _blank(prepared[i, :, :, 0])
-            for i in range(len(prepared))
-        ]
+        results = []
+        for i, result in enumerate(self.predict_iter(images)):
+            if isinstance(result, ImageError):
+                raise ImageError(f"image {i}: {result}") from None
+            results.append(result)
+        return results
 
     def __repr__(self) -> str:
         return f"Recognizer({self.name!r}, path={str(self.path)!r})"
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0][:300] if text else type(e).__name__

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +26,8 @@ from .canvas import MAX_PEN, MIN_PEN, DigitCanvas
 from .panel import ModelInput, ProbabilityBars
 
 THROTTLE_MS = 40  # at most one live prediction per 40 ms while drawing (25 per second)
-LOW_CONFIDENCE = 0.60  # below this the window says it is unsure and shows the top two
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
-BUNDLED = {  # digitrt's bundled models, by the names Recognizer accepts
-    "cnn": "CNN (most accurate)",
-    "cnn-int8": "CNN int8 (fastest)",
-    "mlp": "MLP (traditional network)",
-}
+BUNDLED = {spec.name: spec.label for spec in digitrt.list_models()}
 
 STYLE = """
 QMainWindow, QWidget#root { background: #f8fafc; }
@@ -65,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE)
         self.samples_dir = samples_dir or default_samples_dir()
+        self.samples = digitrt.SampleStore(self.samples_dir)
         self.prediction_count = 0
         self.last_prediction: digitrt.Prediction | None = None
         self.last_latency_us = 0.0
@@ -264,7 +259,7 @@ class MainWindow(QMainWindow):
             self.model_input.show_image(np.zeros((28, 28), np.float32))
         elif p is not None:
             self.digit_label.setText(str(p.digit))
-            if p.confidence >= LOW_CONFIDENCE:
+            if not p.unsure:
                 self.verdict.setText(f"<b>{p.digit}</b> with {p.confidence:.0%} confidence")
             else:
                 (a, pa), (b, pb) = p.top(2)
@@ -342,21 +337,10 @@ class MainWindow(QMainWindow):
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         self.canvas.image().save(buffer, "PNG")
-        data = bytes(buffer.data())
-        folder = self.samples_dir / str(digit)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            for n in range(10_000):
-                path = folder / (f"{stamp}.png" if n == 0 else f"{stamp}-{n}.png")
-                try:
-                    with open(path, "xb") as f:  # "x": fails rather than overwrite
-                        f.write(data)
-                    break
-                except FileExistsError:
-                    continue
-        except OSError as e:
-            self.show_error(f"Could not save the sample in {folder}: {e.strerror or e}")
+            path = self.samples.save(bytes(buffer.data()), digit)
+        except digitrt.DigitrtError as e:
+            self.show_error(f"Could not save the sample: {e}")
             return None
         self.hide_error()
         self._refresh_counts()
@@ -366,11 +350,7 @@ class MainWindow(QMainWindow):
         return path
 
     def sample_counts(self) -> list[int]:
-        return [
-            len(list((self.samples_dir / str(d)).glob("*.png")))
-            if (self.samples_dir / str(d)).is_dir() else 0
-            for d in range(10)
-        ]
+        return self.samples.counts()
 
     def _refresh_counts(self) -> None:
         counts = self.sample_counts()

@@ -16,7 +16,7 @@ from tests.strokes import draw_digit
 
 def run(*args, stdin=None):
     return subprocess.run(
-        [sys.executable, "-m", "digitrt._cli", *args], input=stdin, capture_output=True,
+        [sys.executable, "-m", "digitrt", *args], input=stdin, capture_output=True,
         timeout=120,
     )
 
@@ -40,7 +40,8 @@ def test_version_is_fast_and_imports_nothing_heavy():
     assert out.returncode == 0
     assert out.stdout.decode().strip() == f"digitrt {digitrt.__version__}"
     assert time.perf_counter() - started < 5  # generous: a loaded CI machine
-    code = "import sys, digitrt._cli; print(sorted({'numpy','cv2','onnxruntime'} & set(sys.modules)))"
+    code = ("import sys, digitrt.__main__; "
+            "print(sorted({'numpy','cv2','onnxruntime'} & set(sys.modules)))")
     probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert probe.stdout.strip() == "[]"
 

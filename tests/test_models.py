@@ -23,13 +23,13 @@ def test_shipped_model_accuracy_and_metadata(kind, mnist):
     quotes exactly that accuracy."""
     rec = digitrt.Recognizer(kind)
     x = mnist.test_images[..., None].astype(np.float32) / 255
-    accuracy = float((rec._run(x).argmax(1) == mnist.test_labels).mean())
+    accuracy = float((rec.model.run(x).argmax(1) == mnist.test_labels).mean())
     assert accuracy >= MINIMUM[kind]
     meta = rec.metadata
     assert meta["model"] == f"digit_{kind.replace('-', '_')}"
     assert meta["mnist_test_accuracy"] == f"{accuracy:.4f}"
     assert meta["digitrt_version"] and meta["date"]
-    assert meta["preprocessing_version"] == digitrt._preprocess.PREPROCESSING_VERSION
+    assert meta["preprocessing_version"] == digitrt.PREPROCESSING_VERSION
     assert "python -m training.train" in meta["training_command"]
     assert f"--model {kind.split('-')[0]}" in meta["training_command"]
     assert onnx.load(str(rec.path)).opset_import[0].version >= 17
@@ -45,7 +45,7 @@ def test_keras_weights_and_onnx_agree(kind, mnist):
     model.load_weights(MODELS / f"digit_{kind}.weights.h5")
     x = mnist.test_images[:1000, :, :, None].astype(np.float32) / 255
     keras_out = model.predict(x, batch_size=500, verbose=0)
-    onnx_out = digitrt.Recognizer(kind)._run(x)
+    onnx_out = digitrt.Model(kind).run(x)
     assert np.abs(keras_out - onnx_out).max() <= PARITY_TOLERANCE
 
 
@@ -67,7 +67,7 @@ def test_int8_cnn_keeps_the_float_cnns_accuracy(mnist):
     """The int8 CNN is within 0.05 points of the float CNN on the MNIST test set."""
     x = mnist.test_images[..., None].astype(np.float32) / 255
     fp32, int8 = (
-        float((digitrt.Recognizer(k)._run(x).argmax(1) == mnist.test_labels).mean())
+        float((digitrt.Model(k).run(x).argmax(1) == mnist.test_labels).mean())
         for k in ("cnn", "cnn-int8")
     )
     assert int8 >= fp32 - 0.0005

@@ -31,7 +31,10 @@ def test_public_api_is_small_and_documented():
     assert sorted(digitrt.__all__) == sorted([
         "DigitrtError", "ImageError", "ImageInput", "ModelError", "Prediction", "Recognizer",
         "__version__", "predict", "preprocess",
+        # added by the runtime reshape
+        "Model", "ModelSpec", "PREPROCESSING_VERSION", "SampleStore", "default_recognizer",
+        "list_models",
     ])
     for name in digitrt.__all__:
-        if name not in ("__version__", "ImageInput"):
+        if name not in ("__version__", "ImageInput", "PREPROCESSING_VERSION"):
             assert getattr(digitrt, name).__doc__, name

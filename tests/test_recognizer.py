@@ -68,7 +68,7 @@ def test_mnist_test_set_through_predict_batch(recognizer, mnist):
     images, labels = mnist.test_images, mnist.test_labels
     batch = [p.digit for p in recognizer.predict_batch(images)]
     through_digitrt = float(np.mean(np.array(batch) == labels))
-    raw = recognizer._run(images[..., None].astype(np.float32) / 255).argmax(1)
+    raw = recognizer.model.run(images[..., None].astype(np.float32) / 255).argmax(1)
     raw_accuracy = float(np.mean(raw == labels))
     assert through_digitrt >= raw_accuracy - 0.0015
     assert through_digitrt >= 0.995
@@ -128,9 +128,9 @@ def test_mlp_model(mlp_recognizer):
 def test_module_level_predict():
     """digitrt.predict uses one lazily created default Recognizer."""
     assert digitrt.predict(draw_digit(5)).digit == 5
-    first = digitrt._default
+    first = digitrt.default_recognizer()
     digitrt.predict(draw_digit(6))
-    assert digitrt._default is first is not None
+    assert digitrt.default_recognizer() is first is not None
 
 
 def test_model_by_path_and_env(tmp_path, monkeypatch):

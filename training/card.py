@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from digitrt import list_models
+
 ARCHITECTURE = {
     "cnn": "conv5x5(32) → BN → ReLU → maxpool → conv3x3(64) → BN → ReLU → maxpool → "
     "conv3x3(96) → BN → ReLU → dropout → dense(128) → dropout → dense(10) softmax",
@@ -33,8 +35,9 @@ def confusion_table(matrix: list[list[int]]) -> str:
 
 def main(folder: str = "models") -> int:
     out = Path(folder)
-    reports = {k: json.loads((out / f"digit_{k.replace('-', '_')}.json").read_text())
-               for k in ("cnn", "cnn-int8", "mlp")}
+    specs = {spec.name: spec for spec in list_models()}
+    reports = {name: json.loads((out / spec.file.replace(".onnx", ".json")).read_text())
+               for name, spec in specs.items()}
     lines = [
         "# digitrt model card",
         "",
@@ -44,9 +47,10 @@ def main(folder: str = "models") -> int:
         "(MNIST's convention, what `digitrt.preprocess` produces). Output `probabilities`: "
         "float32 `[N, 10]`.",
         "",
-        "| | CNN (`digit_cnn.onnx`, default) | CNN int8 (`digit_cnn_int8.onnx`) "
-        "| MLP (`digit_mlp.onnx`) |",
-        "|---|---|---|---|",
+        *[f"- `{name}` (`{spec.file}`): {spec.description}" for name, spec in specs.items()],
+        "",
+        "| | " + " | ".join(f"{spec.label} (`{spec.file}`)" for spec in specs.values()) + " |",
+        "|---" * (len(specs) + 1) + "|",
     ]
     c, q, m = reports["cnn"], reports["cnn-int8"], reports["mlp"]
 

@@ -24,8 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from digitrt import __version__
-from digitrt._preprocess import PREPROCESSING_VERSION
+from digitrt import PREPROCESSING_VERSION, Model, __version__
 
 from .augment import augment_batch, preprocess_all
 from .custom import load_custom
@@ -155,10 +154,8 @@ def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: i
 
 
 def onnx_probabilities(path: Path, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(["probabilities"], {"image": x})[0]  # type: ignore[no-any-return]
+    """The exported file's probabilities, through the runtime's own Model (same session options)."""
+    return Model(path).run(x)
 
 
 def check_parity(model, path: Path, x: npt.NDArray[np.float32]) -> float:  # type: ignore[no-untyped-def]

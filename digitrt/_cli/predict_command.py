@@ -1,0 +1,61 @@
+"""`digitrt predict FILE...`: the digit in each image file, through the batching core."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    predict = commands.add_parser("predict", help="recognise the digit in each image file")
+    predict.add_argument("files", nargs="+", metavar="FILE", help="image files; '-' reads stdin")
+    predict.add_argument("--model", default=None,
+                         help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
+    predict.add_argument("--json", action="store_true",
+                         help="one JSON object per file: file, digit, confidence, status, "
+                              "probabilities")
+    predict.add_argument("--top-k", type=int, default=1, metavar="K",
+                         help="also show the K most probable digits (default 1)")
+    return predict  # type: ignore[no-any-return]
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._errors import ImageError
+    from .._recognizer import Recognizer
+
+    if args.top_k < 1 or args.top_k > 10:
+        print(f"digitrt: error: --top-k must be 1-10, got {args.top_k}", file=sys.stderr)
+        return 2
+    recognizer = Recognizer(args.model)
+
+    def sources() -> Iterator[Any]:
+        for name in args.files:
+            yield sys.stdin.buffer.read() if name == "-" else name
+
+    failures = 0
+    for name, p in zip(args.files, recognizer.predict_iter(sources()), strict=True):
+        if isinstance(p, ImageError):
+            print(f"digitrt: {name}: {p}", file=sys.stderr)
+            failures += 1
+            continue
+        top = p.top(args.top_k)
+        if args.json:
+            record = {
+                "file": name,
+                "digit": p.digit,
+                "confidence": round(p.confidence, 6),
+                "status": p.status,
+                "probabilities": [round(float(v), 6) for v in p.probabilities],
+            }
+            if args.top_k > 1:
+                record["top"] = [{"digit": d, "probability": round(q, 6)} for d, q in top]
+            print(json.dumps(record), flush=True)
+        elif p.digit is None:
+            print(f"{name}: blank (no ink found)")
+        else:
+            others = "".join(f"  {d}: {q:.1%}" for d, q in top[1:])
+            print(f"{name}: {p.digit}  ({p.confidence:.1%}){others}")
+    return 1 if failures else 0

@@ -1,0 +1,151 @@
+"""The Model: one onnxruntime session over a digitrt ONNX file, checked once, run many times."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._errors import ModelError
+from ._models import resolve_model
+from ._version import PREPROCESSING_VERSION
+
+MNIST_SIZE = 28
+PROBABILITIES = "probabilities"  # the output every digitrt model has
+_SIGNATURE = "input float32 [N, 28, 28, 1] and output float32 [N, 10]"
+
+
+def _session_options(threads: int = 1) -> Any:
+    """The onnxruntime SessionOptions digitrt uses (benchmarks reuse them: Model.session_options).
+
+    Full graph optimisation (about 2x faster for CNNs than none), `threads` intra-op threads and
+    one inter-op thread (a digit model is a chain: nothing runs in parallel), errors only.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return options
+
+
+class Model:
+    """One digitrt ONNX model in an onnxruntime session: load, check, run on ready tensors.
+
+    Most callers want `Recognizer`, which adds preprocessing and the decision; `Model` is for
+    running the network on tensors that are already 28x28 (evaluation, benchmarks, training).
+
+    Args:
+        model: a bundled model's name (see `digitrt.list_models()`), a path to an .onnx file, or
+            None for $DIGITRT_MODEL, else "cnn".
+        threads: onnxruntime intra-op threads; 1 is fastest for single images.
+        providers: onnxruntime execution providers; default CPUExecutionProvider.
+
+    Raises:
+        ModelError: the model is missing, corrupt or incompatible, was made for another
+            preprocessing version, or a provider is unavailable.
+    """
+
+    session_options = staticmethod(_session_options)
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        threads: int = 1,
+        providers: Sequence[str] | None = None,
+    ) -> None:
+        import onnxruntime as ort
+
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise ModelError(f"threads must be a positive int, got {threads!r}")
+        available = ort.get_available_providers()
+        providers = list(providers) if providers is not None else ["CPUExecutionProvider"]
+        unknown = [p for p in providers if p not in available]
+        if unknown or not providers:
+            raise ModelError(
+                f"execution provider(s) {unknown or providers} not available; "
+                f"this onnxruntime offers: {', '.join(available)}"
+            )
+        self.path: Path = resolve_model(model)
+        try:
+            self._session = ort.InferenceSession(str(self.path), _session_options(threads),
+                                                 providers=providers)
+        except Exception as e:  # onnxruntime raises its own untyped errors for bad files
+            raise ModelError(f"cannot load model {str(self.path)!r}: {first_line(e)}") from None
+        self.input_name, probabilities = self._check_signature()
+        self.output_names: tuple[str, ...] = tuple(o.name for o in self._session.get_outputs())
+        self._probabilities = [probabilities]
+        self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
+        self.name: str = self.metadata.get("model", self.path.stem)
+        version = self.metadata.get("preprocessing_version")
+        if version is not None and version != PREPROCESSING_VERSION:
+            raise ModelError(
+                f"{str(self.path)!r} was trained for preprocessing version {version}, but this "
+                f"digitrt preprocesses with version {PREPROCESSING_VERSION}; retrain it "
+                "(python -m training.train) or use the digitrt release it was made for"
+            )
+
+    def _check_signature(self) -> tuple[str, str]:
+        """The input's name and the probabilities output's name; ModelError if they do not fit."""
+        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        by_name = {o.name: o for o in outputs}
+        if len(inputs) != 1 or (PROBABILITIES not in by_name and len(outputs) != 1):
+            raise ModelError(f"{str(self.path)!r} must have one input and an output named "
+                             f"{PROBABILITIES!r}; digitrt models have {_SIGNATURE}")
+        out = by_name.get(PROBABILITIES, outputs[0])
+        shape, out_shape = inputs[0].shape, out.shape
+        ok = (
+            inputs[0].type == "tensor(float)"
+            and len(shape) == 4
+            and list(shape[1:]) == [MNIST_SIZE, MNIST_SIZE, 1]
+            and out.type == "tensor(float)"
+            and len(out_shape) == 2
+            and out_shape[1] == 10
+        )
+        if not ok:
+            raise ModelError(
+                f"{str(self.path)!r} has input {inputs[0].type} {shape} and output "
+                f"{out.type} {out_shape}; digitrt needs {_SIGNATURE}"
+            )
+        # A single-output model from another exporter may name its output differently.
+        return str(inputs[0].name), str(out.name)
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """The model's probabilities for a ready batch.
+
+        Args:
+            batch: float32 array of shape (N, 28, 28, 1), as `digitrt.preprocess` makes them.
+
+        Returns:
+            float32 array of shape (N, 10).
+        """
+        result: npt.NDArray[np.float32] = self._session.run(
+            self._probabilities, {self.input_name: batch})[0]
+        return result
+
+    def run_outputs(self, batch: npt.NDArray[np.float32], *names: str) -> dict[str, Any]:
+        """Named outputs of the graph for a ready batch (e.g. an embedding, where it has one).
+
+        Raises:
+            ModelError: the model has no output of one of those names.
+        """
+        missing = [n for n in names if n not in self.output_names]
+        if missing:
+            raise ModelError(f"{self.name} has no output {missing}; it has {list(self.output_names)}")
+        return dict(zip(names, self._session.run(list(names), {self.input_name: batch}), strict=True))
+
+    def __repr__(self) -> str:
+        return f"Model({self.name!r}, path={str(self.path)!r})"
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message, at most 300 characters (for one-line errors)."""
+    text = str(e).strip()
+    return text.splitlines()[0][:300] if text else type(e).__name__

@@ -1,0 +1,154 @@
+"""The samples store: labelled drawings kept as DIR/<digit>/*.png.
+
+The one place that knows this layout: the window writes it, training and personalization read it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._errors import DigitrtError, ImageError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+DIGITS = "0123456789"
+
+
+class SampleStore:
+    """Labelled samples of someone's handwriting in a folder: `root/<digit>/<name>.png`.
+
+    Args:
+        root: the folder; it need not exist until the first `save`.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def save(self, image: bytes | npt.NDArray[Any], digit: int) -> Path:
+        """Save one drawing as a sample of `digit`, never overwriting a file.
+
+        The file appears whole or not at all: it is written under a temporary name and then
+        linked to a free name (`<date>-<time>[-n].png`); a failed write leaves nothing behind.
+
+        Args:
+            image: the encoded PNG bytes, or an image array (encoded here as PNG).
+            digit: 0-9.
+
+        Returns:
+            The new file's path.
+
+        Raises:
+            ValueError: `digit` is not 0-9.
+            DigitrtError: the file could not be written (the message says why).
+        """
+        if not isinstance(digit, int) or isinstance(digit, bool) or not 0 <= digit <= 9:
+            raise ValueError(f"a sample's digit must be an int 0-9, got {digit!r}")
+        data = image if isinstance(image, bytes) else _encode_png(image)
+        folder = self.root / str(digit)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        temporary = folder / f".{stamp}-{os.getpid()}.tmp"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            for n in range(1000):
+                path = folder / (f"{stamp}.png" if n == 0 else f"{stamp}-{n}.png")
+                try:
+                    os.link(temporary, path)  # fails, rather than overwrites, if the name is taken
+                    return path
+                except FileExistsError:
+                    continue
+            raise DigitrtError(f"could not save the sample in {folder}: 1000 names of {stamp} taken")
+        except OSError as e:
+            raise DigitrtError(f"could not save the sample in {folder}: {e.strerror or e}") from None
+        finally:
+            with contextlib.suppress(OSError):  # nothing to remove when the folder was not made
+                temporary.unlink(missing_ok=True)
+
+    def files(self) -> Iterator[tuple[Path, int]]:
+        """Every image file in a 0-9 folder with its digit, in a stable order."""
+        for digit in range(10):
+            folder = self.root / str(digit)
+            if folder.is_dir():
+                for path in sorted(folder.iterdir()):
+                    if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith("."):
+                        yield path, digit
+
+    def counts(self) -> list[int]:
+        """How many samples each digit 0-9 has."""
+        counts = [0] * 10
+        for _, digit in self.files():
+            counts[digit] += 1
+        return counts
+
+    def load(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+        """Every usable sample, preprocessed exactly as `predict` does it.
+
+        Unreadable files, blank drawings, files that are not images, files outside a 0-9 folder
+        and empty folders are skipped and counted in one warning (a `UserWarning`).
+
+        Returns:
+            float32 images of shape (N, 28, 28) and their uint8 labels (N may be 0).
+        """
+        from ._preprocess import prepare
+
+        images: list[npt.NDArray[np.float32]] = []
+        labels: list[int] = []
+        skipped: dict[str, int] = {}
+
+        def skip(reason: str) -> None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+
+        for path in sorted(self.root.rglob("*")) if self.root.is_dir() else ():
+            if path.is_dir():
+                if path.parent == self.root and not any(p.is_file() for p in path.rglob("*")):
+                    skip("empty folder")
+                continue
+            folder = path.parent.name
+            if path.parent.parent != self.root or len(folder) != 1 or folder not in DIGITS:
+                skip("not in a 0-9 folder")
+            elif path.name.startswith("."):
+                continue  # a temporary file of a save in progress
+            elif path.suffix.lower() not in IMAGE_SUFFIXES:
+                skip("not an image")
+            else:
+                try:
+                    x = prepare(path)
+                except ImageError:
+                    skip("unreadable")
+                    continue
+                if x is None:
+                    skip("blank")
+                    continue
+                images.append(x)
+                labels.append(int(folder))
+        if skipped:
+            detail = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
+            warnings.warn(f"samples in {self.root}: skipped {sum(skipped.values())} ({detail})",
+                          stacklevel=2)
+        if not images:
+            return np.zeros((0, 28, 28), np.float32), np.zeros((0,), np.uint8)
+        return np.stack(images), np.asarray(labels, np.uint8)
+
+    def __repr__(self) -> str:
+        return f"SampleStore({str(self.root)!r})"
+
+
+def _encode_png(image: npt.NDArray[Any]) -> bytes:
+    from ._cv import cv2
+
+    ok, encoded = cv2.imencode(".png", image) if isinstance(image, np.ndarray) else (False, None)
+    if not ok:
+        raise ImageError(f"cannot encode a sample from {type(image).__name__}; give PNG bytes "
+                         "or a uint8 image array")
+    return bytes(encoded)
