@@ -34,17 +34,18 @@ def canvas():
 
 
 @pytest.fixture(scope="session")
-def mnist_image():
-    from training.mnist import load_mnist
+def mnist_test():
+    """The 2,000 MNIST test digits committed with the tests: no download, no local copy needed."""
+    from types import SimpleNamespace
 
-    return load_mnist().test_images[0]
+    with np.load(Path(__file__).resolve().parent.parent / "tests" / "data" /
+                 "mnist_test_2000.npz") as f:
+        return SimpleNamespace(test_images=f["images"], test_labels=f["labels"])
 
 
 @pytest.fixture(scope="session")
-def mnist_test():
-    from training.mnist import load_mnist
-
-    return load_mnist()  # benchmarks may download MNIST; tests never do
+def mnist_image(mnist_test):
+    return mnist_test.test_images[0]
 
 
 @pytest.fixture(scope="session")

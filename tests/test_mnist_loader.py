@@ -174,3 +174,117 @@ def test_shared_copy_matches_published_checksums(mnist):
     assert hashlib.sha256(idx_labels(mnist.test_labels)).hexdigest() == M.SHA256[
         "t10k-labels-idx1-ubyte"
     ]
+
+
+_BOMB = gzip.compress(b"\0" * 60_000_000, compresslevel=1)
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """A mirror that misbehaves by path: /short/ lies about its length, /trickle/ sends a byte
+    every 0.3 s, /bomb/ sends a small gzip that inflates far beyond MNIST's size."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        if self.path.startswith("/short/"):
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"\x1f\x8b" + b"\0" * 50)
+        elif self.path.startswith("/trickle/"):
+            self.end_headers()
+            import time
+
+            for _ in range(40):
+                try:
+                    self.wfile.write(b"\0")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.3)
+        else:  # bomb
+            body = _BOMB
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+
+@pytest.fixture
+def hostile_mirror():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_hostile_mirrors_fail_fast_and_the_next_mirror_is_tried(hostile_mirror, local_mirror,
+                                                                 isolated, monkeypatch):
+    """A short body, a trickling server and a gzip bomb are each one MnistError line, bounded in
+    time and memory, and the loader moves on to the next mirror, which works."""
+    import time
+
+    url, folder = local_mirror
+    payloads = write_set(folder / "good")
+    monkeypatch.setattr(M, "SHA256", {n: hashlib.sha256(d).hexdigest() for n, d in payloads.items()})
+    monkeypatch.setattr(M, "DOWNLOAD_DEADLINE", 1.0)
+    started = time.monotonic()
+    mirrors = tuple(hostile_mirror + p for p in ("short/", "trickle/", "bomb/"))
+    m = M.load_mnist(**{**isolated, "mirrors": (*mirrors, url + "good/")})
+    assert len(m.train_images) == 20
+    assert time.monotonic() - started < 30
+    with pytest.raises(M.MnistError) as info:
+        M.load_mnist(**{**isolated, "cache_dir": isolated["cache_dir"] / "other",
+                        "mirrors": mirrors})
+    message = str(info.value)
+    assert "short/" in message and "trickle/" in message and "not complete after 1 s" in message
+    assert "more than the expected" in message or "more than" in message
+
+
+def test_no_download_allowed_says_so_and_leaves_no_empty_cache(isolated):
+    """With downloads off (as in the tests), the message says so and points at `make data`; the
+    failed lookup creates no cache folder."""
+    with pytest.raises(M.MnistError) as info:
+        M.load_mnist(**isolated)
+    assert "downloading was not allowed" in str(info.value) and "make data" in str(info.value)
+    assert "connect to the internet" not in str(info.value)
+    assert not isolated["cache_dir"].exists()
+
+
+def test_failed_download_leaves_no_empty_cache(local_mirror, isolated):
+    """A download that fails removes the cache folder it would have created."""
+    url, _ = local_mirror
+    with pytest.raises(M.MnistError):
+        M.load_mnist(**{**isolated, "mirrors": (url,)})
+    assert not isolated["cache_dir"].exists()
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("garbage npz", "not a readable Keras mnist.npz"),
+    ("overflowing header", "header promises"),
+    ("labels where images belong", "expected 28x28 images"),
+    ("zero images", "holds no images"),
+    ("wrong image shape", "expected 28x28 images"),
+])
+def test_damaged_data_is_one_mnist_error(tmp_path, isolated, damage, message):
+    """Every kind of damaged data is an MnistError naming the file and the reason."""
+    if damage == "garbage npz":
+        isolated["keras_npz"].parent.mkdir(parents=True)
+        isolated["keras_npz"].write_bytes(b"PK\x03\x04 not really a zip")
+        with pytest.raises(M.MnistError, match=message):
+            M.load_mnist(**isolated)
+        return
+    write_set(tmp_path / "d", gz=False)
+    target = tmp_path / "d" / "train-images-idx3-ubyte"
+    if damage == "overflowing header":
+        target.write_bytes(struct.pack(">IIII", 2051, 2**32 - 1, 2**32 - 1, 2**32 - 1))
+    elif damage == "labels where images belong":
+        target.write_bytes(idx_labels(np.zeros(20, np.uint8)))
+    elif damage == "zero images":
+        target.write_bytes(idx_images(np.zeros((0, 28, 28), np.uint8)))
+    else:
+        target.write_bytes(idx_images(np.zeros((20, 32, 32), np.uint8)))
+    with pytest.raises(M.MnistError, match=message):
+        M.load_mnist(tmp_path / "d", **isolated)

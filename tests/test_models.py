@@ -35,15 +35,34 @@ def test_shipped_model_accuracy_and_metadata(kind, mnist):
     assert onnx.load(str(rec.path)).opset_import[0].version >= 17
 
 
+def margin(accuracy: float, n: int) -> float:
+    """Three standard errors of an accuracy measured on n images: a subset's statistical margin."""
+    return 3 * (accuracy * (1 - accuracy) / n) ** 0.5
+
+
+@pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
+def test_shipped_models_hold_their_accuracy_on_the_committed_subset(kind, mnist_subset):
+    """On the 2,000 committed MNIST test digits, raw and through predict_batch, each model is
+    within the subset's statistical margin (3 standard errors) of the 10k accuracy it claims."""
+    rec = digitrt.Recognizer(kind)
+    claimed = float(rec.metadata["mnist_test_accuracy"])
+    images, labels = mnist_subset.test_images, mnist_subset.test_labels
+    raw = float((rec.model.run(images[..., None].astype(np.float32) / 255).argmax(1)
+                 == labels).mean())
+    through = float(np.mean(np.array([p.digit for p in rec.predict_batch(images)]) == labels))
+    assert raw >= claimed - margin(claimed, len(labels))
+    assert through >= claimed - 0.0015 - margin(claimed, len(labels))
+
+
 @pytest.mark.parametrize("kind", ["cnn", "mlp"])
-def test_keras_weights_and_onnx_agree(kind, mnist):
+def test_keras_weights_and_onnx_agree(kind, mnist_subset):
     """The committed Keras weights, loaded into the committed architecture, give the same
     probabilities as the ONNX file: max |diff| <= 1e-5 on 1000 test images."""
     from training.train import PARITY_TOLERANCE, build_model
 
     model = build_model(kind)
     model.load_weights(MODELS / f"digit_{kind}.weights.h5")
-    x = mnist.test_images[:1000, :, :, None].astype(np.float32) / 255
+    x = mnist_subset.test_images[:1000, :, :, None].astype(np.float32) / 255
     keras_out = model.predict(x, batch_size=500, verbose=0)
     onnx_out = digitrt.Model(kind).run(x)
     assert np.abs(keras_out - onnx_out).max() <= PARITY_TOLERANCE

@@ -41,12 +41,12 @@ def test_smoke_training_exports_a_working_model(kind, tmp_path, mnist):
     assert (tmp_path / f"digit_{kind}.weights.h5").is_file()
 
 
-def test_parity_check_rejects_a_mismatching_export(tmp_path, mnist):
+def test_parity_check_rejects_a_mismatching_export(tmp_path, mnist_subset):
     """check_parity raises when the ONNX file does not compute what the Keras model does."""
     other = train.build_model("mlp")
     same = train.build_model("mlp")
     train.export_onnx(other, tmp_path / "m.onnx", {})
-    x = mnist.test_images[:50, :, :, None].astype(np.float32) / 255
+    x = mnist_subset.test_images[:50, :, :, None].astype(np.float32) / 255
     assert train.check_parity(other, tmp_path / "m.onnx", x) <= train.PARITY_TOLERANCE
     with pytest.raises(RuntimeError, match="differs from Keras"):
         train.check_parity(same, tmp_path / "m.onnx", x)

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import io
+import math
 import os
 import struct
+import time
 import urllib.request
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +37,14 @@ SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
+# Exact sizes of the uncompressed files: downloads and decompression are capped by them.
+SIZES = {
+    "train-images-idx3-ubyte": 16 + 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 8 + 10_000,
+}
+DOWNLOAD_DEADLINE = 300.0  # seconds for one whole file, whatever the server's pace
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -82,6 +96,9 @@ def load_mnist(
     if keras_npz.is_file():
         return _read_npz(keras_npz)
     looked.append(f"Keras cache: {keras_npz}")
+    if not mirrors:
+        raise MnistError(_not_found_message(looked, "no copy found; downloading was not allowed",
+                                            downloaded=False))
     errors = _download(cache_dir, mirrors)
     if not errors:
         return _read_folder(cache_dir)
@@ -89,14 +106,13 @@ def load_mnist(
     raise MnistError(_not_found_message(looked, "no copy found and the download failed"))
 
 
-def _not_found_message(looked: list[str], why: str) -> str:
+def _not_found_message(looked: list[str], why: str, downloaded: bool = True) -> str:
     names = ", ".join(f"{n}[.gz]" for n in FILES.values())
-    return (
-        f"MNIST not found ({why}). Looked in:\n  - "
-        + "\n  - ".join(looked)
-        + f"\nProvide the four IDX files ({names}) in a folder and pass --data DIR or set "
-        f"{ENV_VAR}=DIR, or connect to the internet so they can be downloaded into {CACHE_DIR}."
-    )
+    fix = (f"Provide the four IDX files ({names}) in a folder and pass --data DIR or set "
+           f"{ENV_VAR}=DIR")
+    fix += (", or retry the download when the network is back (make data)." if downloaded
+            else ", or download them once with `make data` (into the user cache).")
+    return f"MNIST not found ({why}). Looked in:\n  - " + "\n  - ".join(looked) + "\n" + fix
 
 
 def _find(folder: Path, name: str) -> Path | None:
@@ -123,7 +139,14 @@ def _read_folder(folder: Path) -> Mnist:
         path = _find(folder, name)
         if path is None:
             raise MnistError(f"{folder}: {name}[.gz] is missing")
-        arrays[key] = parse_idx(_read_bytes(path), path)
+        array = parse_idx(_read_bytes(path), path)
+        want_images = key.endswith("images")
+        if array.shape[1:] != ((28, 28) if want_images else ()):
+            kind = "28x28 images" if want_images else "labels"
+            raise MnistError(f"{path}: holds an array of shape {array.shape}, expected {kind}")
+        if len(array) == 0:
+            raise MnistError(f"{path}: holds no {'images' if want_images else 'labels'}")
+        arrays[key] = array
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
         if n_img != n_lab:
@@ -133,9 +156,9 @@ def _read_folder(folder: Path) -> Mnist:
 
 def _read_npz(path: Path) -> Mnist:
     try:
-        with np.load(path) as f:
+        with np.load(io.BytesIO(path.read_bytes())) as f:  # numpy leaks the file on a bad zip
             return Mnist(f["x_train"], f["y_train"], f["x_test"], f["y_test"])
-    except (OSError, KeyError, ValueError) as e:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise MnistError(f"{path}: not a readable Keras mnist.npz ({e})") from None
 
 
@@ -155,7 +178,7 @@ def parse_idx(data: bytes, source: Path | str = "<bytes>") -> npt.NDArray[np.uin
         raise MnistError(
             f"{source}: magic number {magic} is not an IDX image (2051) or label (2049) file"
         )
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)  # Python ints: a hostile header cannot overflow
     if len(data) - offset != expected:
         raise MnistError(
             f"{source}: header promises {expected} bytes of data for shape {shape}, "
@@ -170,27 +193,73 @@ def parse_idx(data: bytes, source: Path | str = "<bytes>") -> npt.NDArray[np.uin
 def _download(cache_dir: Path, mirrors: tuple[str, ...]) -> list[str]:
     """Download every missing file into cache_dir; return the failures (empty on success)."""
     errors: list[str] = []
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    for name in FILES.values():
-        if _find(cache_dir, name) is not None:
+    created = not cache_dir.exists()
+    try:
+        for name in FILES.values():
+            errors = _download_one(cache_dir, name, mirrors)
+            if errors:
+                return errors
+        return []
+    finally:
+        if created and cache_dir.is_dir() and not any(cache_dir.iterdir()):
+            cache_dir.rmdir()  # a failed download leaves no empty folder behind
+
+
+def _download_one(cache_dir: Path, name: str, mirrors: tuple[str, ...]) -> list[str]:
+    """Download one file into cache_dir unless it is there; return each mirror's failure.
+
+    Any failure (network, short body, oversize, bad gzip, checksum) moves on to the next mirror.
+    A whole file must arrive within DOWNLOAD_DEADLINE seconds, and decompression stops at the
+    file's known size, so a slow or hostile server can neither hang the loader nor fill memory.
+    """
+    if _find(cache_dir, name) is not None:
+        return []
+    errors: list[str] = []
+    for mirror in mirrors:
+        url = f"{mirror}{name}.gz"
+        try:
+            packed = _fetch(url, SIZES[name])
+            raw = _gunzip(packed, SIZES[name])
+        except (OSError, EOFError, ValueError, MnistError, http.client.HTTPException,
+                zlib.error) as e:
+            errors.append(f"{url}: {e or type(e).__name__}")
             continue
-        for mirror in mirrors:
-            url = f"{mirror}{name}.gz"
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    packed = response.read()
-                raw = gzip.decompress(packed)
-            except (OSError, EOFError, gzip.BadGzipFile) as e:
-                errors.append(f"{url}: {e}")
-                continue
-            digest = hashlib.sha256(raw).hexdigest()
-            if digest != SHA256[name]:
-                errors.append(f"{url}: sha256 {digest[:12]}... does not match {SHA256[name][:12]}...")
-                continue
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != SHA256[name]:
+            errors.append(f"{url}: sha256 {digest[:12]}... does not match {SHA256[name][:12]}...")
+            continue
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
             tmp = cache_dir / f"{name}.gz.part"
             tmp.write_bytes(packed)
             tmp.replace(cache_dir / f"{name}.gz")
-            break
-        else:
-            return errors or [f"{name}: no download mirrors to try"]
-    return []
+        except OSError as e:
+            raise MnistError(f"cannot write {name}.gz into {cache_dir}: {e.strerror or e}") from None
+        return []
+    return errors or [f"{name}: no download mirrors to try"]
+
+
+def _fetch(url: str, size: int) -> bytes:
+    """The body at url, at most `size` bytes (a gzip of MNIST is smaller than its contents)."""
+    deadline = time.monotonic() + DOWNLOAD_DEADLINE
+    parts, total = [], 0
+    with urllib.request.urlopen(url, timeout=min(30.0, DOWNLOAD_DEADLINE)) as response:
+        while chunk := response.read1(1 << 16):  # read1: returns what has arrived, no waiting
+            total += len(chunk)
+            if total > size + 1024:
+                raise MnistError(f"more than {size + 1024} bytes: not the expected file")
+            if time.monotonic() > deadline:
+                raise MnistError(f"not complete after {DOWNLOAD_DEADLINE:.0f} s ({total} bytes)")
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def _gunzip(packed: bytes, size: int) -> bytes:
+    """Decompress a gzip stream, refusing to produce more than `size` bytes (gzip bombs)."""
+    inflater = zlib.decompressobj(wbits=31)
+    raw = inflater.decompress(packed, size + 1)
+    if len(raw) > size or inflater.unconsumed_tail:
+        raise MnistError(f"decompresses to more than the expected {size} bytes")
+    if not inflater.eof:
+        raise MnistError("truncated gzip stream")
+    return raw
