@@ -10,7 +10,7 @@ QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0
 	libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
 
-.PHONY: run test bench train lint screenshot wheel system-libs clean
+.PHONY: run test bench train data lint screenshot wheel system-libs clean
 
 run: $(VENV)/.gui system-libs          ## open the drawing window (bundled CNN)
 	$(BIN)/python -m gui $(ARGS)
@@ -29,6 +29,9 @@ train: $(VENV)/.dev                    ## retrain both shipped models (seeded; ~
 	$(BIN)/python -m training.train --model mlp --out models
 	$(BIN)/python -m training.quantize --models models
 	$(BIN)/python -m training.card models
+
+data: $(VENV)/.gui                     ## download + verify MNIST into ~/.cache/digitrt/mnist
+	$(BIN)/python -m training.mnist
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check digitrt gui training tests benchmarks hatch_build.py

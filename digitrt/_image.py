@@ -56,7 +56,7 @@ def _read_file(path: str | os.PathLike[str]) -> bytes:
             raise ImageError(f"{str(p)!r} is {size} bytes, too large for an image")
         return p.read_bytes()
     except FileNotFoundError:
-        raise ImageError(f"no such file: {str(p)!r}; {ACCEPTED}") from None
+        raise ImageError(f"no such file: {str(p)!r}") from None
     except OSError as e:
         raise ImageError(f"cannot read {str(p)!r}: {e.strerror or e}") from None
 

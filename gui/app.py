@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,8 +23,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def no_display() -> bool:
+    """True on Linux when neither X11 nor Wayland is reachable and no Qt platform was chosen."""
+    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if no_display():
+        print("digitrt-gui: no display found (DISPLAY and WAYLAND_DISPLAY are not set); run it "
+              "on a desktop, set DISPLAY, or use a virtual one: xvfb-run -a digitrt-gui",
+              file=sys.stderr)
+        return 1
     try:
         from PyQt6.QtWidgets import QApplication
     except ImportError as e:

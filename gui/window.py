@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(STYLE)
         self.samples_dir = samples_dir or default_samples_dir()
         self.samples = digitrt.SampleStore(self.samples_dir)
+        self._last_saved: tuple[int, bytes, Path] | None = None
         self.prediction_count = 0
         self.last_prediction: digitrt.Prediction | None = None
         self.last_latency_us = 0.0
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
         for keys, slot in (
             (QKeySequence.StandardKey.Undo, self.undo),
             (QKeySequence.StandardKey.Open, self.open_dialog),
+            (QKeySequence("Ctrl+Q"), self.close),
         ):
             action = QAction(self)
             action.setShortcut(keys)
@@ -260,11 +262,12 @@ class MainWindow(QMainWindow):
         elif p is not None:
             self.digit_label.setText(str(p.digit))
             if not p.unsure:
-                self.verdict.setText(f"<b>{p.digit}</b> with {p.confidence:.0%} confidence")
+                # The same rounding as the bars, so the two never disagree (99.6 %, not 100 %).
+                self.verdict.setText(f"<b>{p.digit}</b> with {p.confidence:.1%} confidence")
             else:
                 (a, pa), (b, pb) = p.top(2)
                 self.verdict.setText(
-                    f"Not sure: <b>{a}</b> ({pa:.0%}) or <b>{b}</b> ({pb:.0%})?"
+                    f"Not sure: <b>{a}</b> ({pa:.1%}) or <b>{b}</b> ({pb:.1%})?"
                 )
             self.bars.show_probabilities(p.probabilities, p.digit)
             self.model_input.show_image(p.image)
@@ -273,6 +276,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ editing
     def clear(self) -> None:
         self.canvas.clear()
+        bar = self.statusBar()
+        if bar is not None:
+            bar.clearMessage()  # "Saved as ..." belongs to the drawing just cleared
         self.predict_now()
 
     def undo(self) -> None:
@@ -337,14 +343,20 @@ class MainWindow(QMainWindow):
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         self.canvas.image().save(buffer, "PNG")
+        data = bytes(buffer.data())
+        bar = self.statusBar()
+        if self._last_saved is not None and self._last_saved[:2] == (digit, data):
+            if bar is not None:  # the same drawing, the same digit: a second copy adds nothing
+                bar.showMessage(f"Already saved as a {digit}: {self._last_saved[2]}", 4000)
+            return self._last_saved[2]
         try:
-            path = self.samples.save(bytes(buffer.data()), digit)
+            path = self.samples.save(data, digit)
         except digitrt.DigitrtError as e:
             self.show_error(f"Could not save the sample: {e}")
             return None
+        self._last_saved = (digit, data, path)
         self.hide_error()
         self._refresh_counts()
-        bar = self.statusBar()
         if bar is not None:
             bar.showMessage(f"Saved as a {digit}: {path}", 4000)
         return path

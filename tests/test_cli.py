@@ -8,6 +8,7 @@ import sys
 import time
 
 import cv2
+import numpy as np
 import pytest
 
 import digitrt
@@ -96,3 +97,29 @@ def test_info_lists_models_and_runtime():
     assert "CPUExecutionProvider" in report["providers"]
     human = run("info").stdout.decode()
     assert "onnxruntime" in human and "digit_mlp" in human
+
+
+def test_missing_file_is_one_plain_line(files):
+    """A missing file is named in one line, without the Python API's list of array types."""
+    out = run("predict", "/no/such/digit.png", str(files[3]))
+    assert out.returncode == 1
+    err = out.stderr.decode()
+    assert err.count("\n") == 1 and "no such file" in err and "accepted" not in err
+    assert out.stdout.decode().startswith(f"{files[3]}: 3")
+
+
+def test_help_lines_are_whole():
+    """`digitrt --help` describes info in full (nothing cut mid-phrase)."""
+    out = run("--help").stdout.decode()
+    assert "their metadata and the onnxruntime" in " ".join(out.split())
+    assert "providers" in out
+
+
+def test_json_carries_the_status(files):
+    """--json records carry status: "digit" for a drawing, "blank" for an empty canvas."""
+    blank = files[3].parent / "blank.png"
+    cv2.imwrite(str(blank), np.full((100, 100), 255, np.uint8))
+    out = run("predict", "--json", str(files[8]), str(blank))
+    records = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    assert [r["status"] for r in records] == ["digit", "blank"]
+    assert records[0]["digit"] == 8 and records[1]["digit"] is None

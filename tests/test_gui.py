@@ -118,9 +118,14 @@ def test_clear_and_undo_restore_previous_states(qtbot, window):
 
 
 def test_digit_key_saves_a_unique_png_in_the_digit_folder(qtbot, window):
-    """Pressing 7 twice saves two PNGs under samples/7/, both readable, names unique."""
+    """Pressing 7 saves a PNG under samples/7/; pressing it again on the same drawing saves no
+    duplicate; after another stroke it saves a second file under a unique name."""
     draw_digit_with_mouse(qtbot, window, 7)
     QTest.keyClick(window, Qt.Key.Key_7)
+    QTest.keyClick(window, Qt.Key.Key_7)
+    assert len(list((window.samples_dir / "7").glob("*.png"))) == 1
+    assert "Already saved as a 7" in window.statusBar().currentMessage()
+    draw(qtbot, window.canvas, [QPoint(60, 250), QPoint(90, 252)])
     QTest.keyClick(window, Qt.Key.Key_7)
     files = sorted((window.samples_dir / "7").glob("*.png"))
     assert len(files) == 2 and files[0].name != files[1].name
@@ -221,3 +226,46 @@ def test_model_path_is_selected_and_listed(qtbot, tmp_path):
     assert window.model_box.currentData() == str(path)
     draw_digit_with_mouse(qtbot, window, 7)
     assert window.last_prediction.digit == 7
+
+
+def test_headline_and_bar_round_the_confidence_alike(qtbot, window):
+    """The headline quotes the confidence with the bars' rounding (one decimal), never 100 %
+    next to a bar of 99.6 %."""
+    draw_digit_with_mouse(qtbot, window, 4)
+    p = window.last_prediction
+    assert f"{p.confidence:.1%}" in window.verdict.text()
+
+
+def test_clear_removes_the_saved_message_and_ctrl_q_closes(qtbot, window):
+    """After saving, Clear removes "Saved as ..." from the status bar; Ctrl+Q closes the window."""
+    draw_digit_with_mouse(qtbot, window, 1)
+    QTest.keyClick(window, Qt.Key.Key_1)
+    assert window.statusBar().currentMessage().startswith("Saved as a 1")
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert window.statusBar().currentMessage() == ""
+    QTest.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()
+
+
+def test_model_box_lists_every_bundled_model(window):
+    """The model box offers each model of the registry, under its label."""
+    import digitrt
+
+    labels = [window.model_box.itemText(i) for i in range(window.model_box.count())]
+    assert labels == [spec.label for spec in digitrt.list_models()]
+
+
+def test_no_display_is_one_line_and_exit_1():
+    """Without DISPLAY/WAYLAND_DISPLAY (and no Qt platform chosen) the window command says so
+    in one line and exits 1, instead of Qt's abort blaming a library."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-m", "gui"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1 and "no display found" in out.stderr
+    assert "xvfb-run" in out.stderr

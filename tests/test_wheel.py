@@ -32,6 +32,10 @@ def test_wheel_contents(wheel):
                      "digitrt/models/digit_cnn_int8.onnx",
                      "digitrt/py.typed", "digitrt_gui/window.py"):
         assert required in names
+    assert "digitrt_gui/screenshot.py" not in names  # a development tool
+    metadata = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "Project-URL: Homepage" in metadata and "Project-URL: Issues" in metadata
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"digitrt", "digitrt_gui", wheel.name.split("-py3")[0] + ".dist-info"}
     for shipped in ("digit_cnn.onnx", "digit_cnn_int8.onnx", "digit_mlp.onnx"):
@@ -69,3 +73,29 @@ def test_wheel_installs_alone_and_predicts_outside_the_source_tree(wheel, tmp_pa
     cli = subprocess.run([str(venv / "bin" / "digitrt"), "--version"], capture_output=True,
                          text=True, check=True)
     assert cli.stdout.startswith("digitrt ")
+    gui = subprocess.run([str(venv / "bin" / "digitrt-gui"), "--help"], capture_output=True,
+                         text=True, check=True)
+    assert "usage: digitrt-gui" in gui.stdout
+
+
+@pytest.mark.slow
+def test_editable_install_gives_a_working_digitrt_gui(tmp_path):
+    """`pip install -e .` into a new venv installs a `digitrt-gui` that starts (it finds the
+    checkout's gui/ package; a wheel's is digitrt_gui)."""
+    import site
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                              "['purelib'])"], capture_output=True, text=True, check=True)
+    # The dependencies come from this test environment, so nothing is downloaded.
+    ours = {sysconfig.get_paths()["purelib"], *site.getsitepackages()}
+    Path(purelib.stdout.strip(), "outer.pth").write_text("\n".join(sorted(ours)) + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-e", str(ROOT)], check=True, capture_output=True)
+    gui = subprocess.run([str(venv / "bin" / "digitrt-gui"), "--help"], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert gui.returncode == 0, gui.stderr
+    assert "usage: digitrt-gui" in gui.stdout
