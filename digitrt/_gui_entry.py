@@ -6,21 +6,19 @@ leaves it where it is, as `gui` next to `digitrt`. This shim imports neither Qt 
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable
 
 
 def main() -> int:
-    run: Callable[[], int]
-    try:
-        from digitrt_gui.app import main as run  # type: ignore[import-not-found,no-redef]
-    except ModuleNotFoundError as e:
-        if e.name != "digitrt_gui":
-            raise
-        try:  # an editable install: the checkout's root is on sys.path
-            from gui.app import main as run  # type: ignore[import-not-found,no-redef]
-        except ModuleNotFoundError:
-            print("digitrt-gui: the window is not installed; pip install 'digitrt[gui]'",
-                  file=sys.stderr)
-            return 1
-    return run()
+    for package in ("digitrt_gui", "gui"):  # a wheel's name first, then an editable checkout's
+        try:
+            app = importlib.import_module(f"{package}.app")
+        except ModuleNotFoundError as e:
+            if e.name not in (package, f"{package}.app"):
+                raise
+            continue
+        code: int = app.main()
+        return code
+    print("digitrt-gui: the window is not installed; pip install 'digitrt[gui]'", file=sys.stderr)
+    return 1
