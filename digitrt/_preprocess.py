@@ -30,6 +30,15 @@ DETECT_SIZE = 50
 NOISE_LEVEL = 24
 # A canvas whose strongest ink (after noise removal, on the detection copy) is below this is blank.
 MIN_INK = 24
+# Fainter ink (a pencil scan, a light pen) is still read down to this contrast, on the finest
+# detection copy, when the paper is clean: the contrast must also stand FAINT_SIGMAS times above
+# the paper's own noise (estimated from the border), and the ink must form strokes, not specks.
+FAINT_CONTRAST = 16
+FAINT_SIGMAS = 8
+FAINT_MIN_PIXELS = 12  # the largest ink component, in detection pixels
+# A border whose interquartile range exceeds this many grey levels is unevenly lit (a shadow, a
+# lamp's gradient): its light is estimated as a plane fitted to the border and taken out first.
+UNEVEN_LEVEL = 12
 
 Box = tuple[int, int, int, int]  # x, y, width, height
 FloatImage = npt.NDArray[np.float32]
@@ -57,9 +66,8 @@ def preprocess(image: ImageInput) -> FloatImage:
 
 def prepare(image: ImageInput) -> FloatImage | None:
     """preprocess(), but None for an image without ink (so callers need not test for zeros)."""
-    grey = to_grey(image)
-    ink = find_ink(grey)
-    return None if ink is None else normalize_ink(grey, ink)
+    ink = find_ink(to_grey(image))
+    return None if ink is None else normalize_ink(ink)
 
 
 class Ink(NamedTuple):
@@ -70,12 +78,18 @@ class Ink(NamedTuple):
         factor: each detection pixel is a factor x factor block of the input.
         box: the ink's box (x, y, width, height) on the detection copy.
         background: the paper's grey level.
+        source: the full-resolution grey image to crop from (the input, or the input with
+            uneven light taken out).
+        noise: grey levels around the paper that count as paper, not ink (NOISE_LEVEL, less for
+            faint ink on clean paper).
     """
 
     detection: GreyImage
     factor: int
     box: Box
     background: int
+    source: GreyImage
+    noise: int = NOISE_LEVEL
 
     @property
     def input_box(self) -> Box:
@@ -85,36 +99,79 @@ class Ink(NamedTuple):
         return x * f, y * f, w * f, h * f
 
 
-def find_ink(grey: GreyImage) -> Ink | None:
-    """Find the ink on a grey image, or None when it holds none worth reading."""
+def find_ink(grey: GreyImage, *, evened: bool = False) -> Ink | None:
+    """Find the ink on a grey image, or None when it holds none worth reading.
+
+    `evened` says the light was already evened out (see flatten_light): no second flattening.
+    """
     finer, small, factor = grey, grey, 1
     while min(small.shape) >= 2 * DETECT_SIZE:
         finer, small, factor = small, halve(small), factor * 2
-    background = background_level(small)
+    background, spread = border_levels(small)
+    if spread > UNEVEN_LEVEL and not evened:  # uneven light, or ink on the border: which?
+        flat = flatten_light(grey, small, factor)
+        if flat is not None:  # a lighting gradient: even it out, look again
+            return find_ink(flat, evened=True)
     box = ink_box(small, background)
     if box is None and factor > 1:  # the second look: faint thin strokes average out less here
         small, factor = finer, factor // 2
-        background = background_level(small)
+        background, spread = border_levels(small)
         box = ink_box(small, background)
-    return None if box is None else Ink(small, factor, box, background)
+    if box is not None:
+        return Ink(small, factor, box, background, grey)
+    faint = faint_ink_box(small, background, spread)
+    return None if faint is None else Ink(small, factor, faint[0], background, grey, faint[1])
 
 
-def normalize_ink(grey: GreyImage, ink: Ink) -> FloatImage:
-    """Crop the ink `find_ink` found on `grey` and normalise it to MNIST's 28x28."""
+def normalize_ink(ink: Ink) -> FloatImage:
+    """Crop the ink `find_ink` found and normalise it to MNIST's 28x28."""
     x, y, w, h = ink.box
-    if max(w, h) >= BOX_SIZE:
+    if max(w, h) >= BOX_SIZE and ink.noise == NOISE_LEVEL:
         # The detection copy has enough pixels for the 20-px box, and averaging blocks twice is
         # averaging once: crop it rather than the full-resolution image.
         crop = ink.detection[y : y + h, x : x + w]
-    else:  # a small digit on a large canvas: take the detail from the full resolution
+    else:  # a small digit on a large canvas, or faint ink: take the detail from full resolution
         x, y, w, h = ink.input_box
-        crop = grey[y : y + h, x : x + w]
-    return normalize_crop(crop, ink.background)
+        crop = ink.source[y : y + h, x : x + w]
+    return normalize_crop(crop, ink.background, ink.noise)
 
 
-def normalize_crop(crop: GreyImage, background: int) -> FloatImage:
+def normalize_crop(crop: GreyImage, background: int, noise: int = NOISE_LEVEL) -> FloatImage:
     """One digit's grey crop on paper of `background` grey -> MNIST's 28x28 float32."""
-    return center_by_mass(fit_box(ink_relative_to(crop, background)))
+    return center_by_mass(fit_box(ink_relative_to(crop, background, noise)))
+
+
+def flatten_light(grey: GreyImage, small: GreyImage, factor: int) -> GreyImage | None:
+    """`grey` with its light evened out, or None when the light is already even.
+
+    The light is a plane a + b*x + c*y fitted to the border of the detection copy `small` (the
+    paper, where a digit rarely is). The fit starts from the border pixels near the border's
+    median and then keeps those close to the plane, so ink touching the edge does not tilt it.
+    If the plane varies by less than UNEVEN_LEVEL across the image, the border was uneven
+    because of ink or noise, not light: None. Otherwise the plane is subtracted and the paper
+    set to its mean level.
+    """
+    h, w = small.shape
+    indices, middle = _border(h, w)
+    ys, xs = np.divmod(indices, w)
+    design = np.column_stack([np.ones(len(indices)), xs, ys]).astype(np.float64)
+    values = small.reshape(-1)[indices].astype(np.float64)
+    keep = np.abs(values - np.sort(values)[middle]) <= UNEVEN_LEVEL
+    for _ in range(3):
+        coef = np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
+        residual = np.abs(values - design @ coef)
+        keep = residual <= max(4.0, 2.5 * float(np.median(residual[keep])))
+    if abs(coef[1]) * (w - 1) + abs(coef[2]) * (h - 1) < UNEVEN_LEVEL:
+        return None
+    # The plane in full-resolution coordinates: a detection pixel covers factor x factor pixels.
+    gh, gw = grey.shape
+    scale = 1.0 / factor
+    y = (np.arange(gh, dtype=np.float32) + 0.5) * scale - 0.5
+    x = (np.arange(gw, dtype=np.float32) + 0.5) * scale - 0.5
+    light = np.float32(coef[0]) + np.float32(coef[1]) * x[None, :] + np.float32(coef[2]) * y[:, None]
+    level = float(coef[0] + coef[1] * (w - 1) / 2 + coef[2] * (h - 1) / 2)
+    flat = grey.astype(np.float32) - light + np.float32(level)
+    return cast(GreyImage, np.clip(flat + 0.5, 0, 255).astype(np.uint8))
 
 
 # Speed notes. In `Recognizer.predict` every step starts with the CPU caches cold (the model run
@@ -137,34 +194,53 @@ def background_level(grey: GreyImage) -> int:
     The border, not the whole image, because a bold digit can cover more than half the canvas;
     the median, because strokes may touch the border.
     """
+    return border_levels(grey)[0]
+
+
+def border_levels(grey: GreyImage) -> tuple[int, int]:
+    """The border's median grey level (the paper) and its interquartile range (how uneven or
+    noisy the paper is; 0 on a clean canvas). The range ignores ink on up to a quarter of it."""
     indices, middle = _border(*grey.shape)
     border = grey.take(indices)
     border.sort()
-    return int(border[middle])
+    quarter = middle // 2
+    return int(border[middle]), int(border[middle + quarter]) - int(border[quarter])
 
 
-@functools.lru_cache(maxsize=16)
 def _border(h: int, w: int) -> tuple[npt.NDArray[np.intp], int]:
-    """Flat indices of the top row, bottom row, left and right column; and the median's index."""
+    """Flat indices of the top row, bottom row, left and right column; and the median's index.
+
+    Cached for the small detection copies predict sees again and again; a huge or oddly shaped
+    image computes them afresh rather than pinning them in memory.
+    """
+    return _cached_border(h, w) if h + w <= 4096 else _border_indices(h, w)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_border(h: int, w: int) -> tuple[npt.NDArray[np.intp], int]:
+    return _border_indices(h, w)
+
+
+def _border_indices(h: int, w: int) -> tuple[npt.NDArray[np.intp], int]:
     rows = np.arange(1, h - 1) * w
     indices = np.concatenate((np.arange(w), (h - 1) * w + np.arange(w), rows, rows + w - 1))
     indices.setflags(write=False)
     return indices, len(indices) // 2
 
 
-def ink_relative_to(grey: GreyImage, background: int) -> GreyImage:
+def ink_relative_to(grey: GreyImage, background: int, noise: int = NOISE_LEVEL) -> GreyImage:
     """How far each pixel is from the background, either polarity, less the noise level.
 
     Distance rather than "darker than" because light-on-dark and dark-on-light both occur, and a
     dark-grey canvas can carry either; MNIST wants ink bright on exactly 0.
     """
-    return cast(GreyImage, cv2.LUT(grey, _ink_table(background)))
+    return cast(GreyImage, cv2.LUT(grey, _ink_table(background, noise)))
 
 
-@functools.cache
-def _ink_table(background: int) -> GreyImage:
+@functools.lru_cache(maxsize=256 * 8)  # bounded: 256 backgrounds x a few noise levels
+def _ink_table(background: int, noise: int) -> GreyImage:
     """ink_relative_to as a 256-entry lookup table: one pass over the image, no temporaries."""
-    levels = np.abs(np.arange(256) - background) - NOISE_LEVEL
+    levels = np.abs(np.arange(256) - background) - noise
     table: GreyImage = np.clip(levels, 0, 255).astype(np.uint8)
     table.setflags(write=False)
     return table
@@ -195,6 +271,31 @@ def ink_box(grey: GreyImage, background: int) -> Box | None:
     x1 = max(dark[0] + dark[2], light[0] + light[2])
     y1 = max(dark[1] + dark[3], light[1] + light[3])
     return x0, y0, x1 - x0, y1 - y0
+
+
+def faint_ink_box(grey: GreyImage, background: int, spread: int) -> tuple[Box, int] | None:
+    """The box of ink too faint for `ink_box`, and the noise level to remove with it; or None.
+
+    Faint ink counts when its contrast is at least FAINT_CONTRAST and FAINT_SIGMAS times the
+    paper's noise (the border's interquartile range / 1.35 estimates its sigma), and when it
+    forms strokes: components smaller than a tenth of the largest (specks) are left out of the
+    box, and the largest must have FAINT_MIN_PIXELS.
+    """
+    darkest, lightest, _, _ = cv2.minMaxLoc(grey)
+    contrast = max(background - darkest, lightest - background)
+    if contrast < max(FAINT_CONTRAST, FAINT_SIGMAS * spread / 1.35):
+        return None
+    noise = int(contrast) // 2  # half way between the paper and the faint ink's peak
+    mask = (cv2.absdiff(grey, np.full_like(grey, background)) > noise).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if count < 2 or int(areas.max()) < FAINT_MIN_PIXELS:
+        return None
+    strokes = stats[1:][areas >= max(3, areas.max() // 10)]
+    x0, y0 = int(strokes[:, 0].min()), int(strokes[:, 1].min())
+    x1 = int((strokes[:, 0] + strokes[:, 2]).max())
+    y1 = int((strokes[:, 1] + strokes[:, 3]).max())
+    return (x0, y0, x1 - x0, y1 - y0), noise
 
 
 def fit_box(ink: GreyImage, size: int = BOX_SIZE) -> GreyImage:

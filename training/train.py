@@ -133,22 +133,39 @@ def save_weights(model, kind: str, path: Path) -> None:  # type: ignore[no-untyp
 
 
 
+def with_embedding(model):  # type: ignore[no-untyped-def]
+    """The same network with two outputs: the penultimate layer's activations ("embedding", what
+    the runtime's personalization compares) and the probabilities."""
+    import keras
+
+    return keras.Model(model.inputs, [model.layers[-2].output, model.outputs[0]])
+
+
 def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    """Keras 3 -> ONNX via tf.function + tf2onnx.from_function (from_keras fails on Keras 3)."""
+    """Keras 3 -> ONNX via tf.function + tf2onnx.from_function (from_keras fails on Keras 3).
+
+    Outputs: `probabilities` [N, 10] and `embedding` [N, D], the penultimate layer."""
     import onnx
     import tensorflow as tf
     import tf2onnx
 
     spec = (tf.TensorSpec((None, 28, 28, 1), tf.float32, name="image"),)
+    both = with_embedding(model)
 
     @tf.function(input_signature=spec)
     def serve(image):  # type: ignore[no-untyped-def]
-        return {"probabilities": model(image, training=False)}
+        embedding, probabilities = both(image, training=False)
+        return {"probabilities": probabilities, "embedding": embedding}
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=OPSET)
+    # Dict outputs come out sorted by name; probabilities first, as every digitrt model has it.
+    outputs = sorted(proto.graph.output, key=lambda o: o.name != "probabilities")
+    del proto.graph.output[:]
+    proto.graph.output.extend(outputs)
     for key, value in metadata.items():
         proto.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
-    proto.doc_string = "digitrt digit classifier: image float32 [N,28,28,1] -> probabilities [N,10]"
+    proto.doc_string = ("digitrt digit classifier: image float32 [N,28,28,1] -> probabilities "
+                        "[N,10], embedding [N,D] (the penultimate layer)")
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(proto, str(path))
 
@@ -159,9 +176,12 @@ def onnx_probabilities(path: Path, x: npt.NDArray[np.float32]) -> npt.NDArray[np
 
 
 def check_parity(model, path: Path, x: npt.NDArray[np.float32]) -> float:  # type: ignore[no-untyped-def]
-    """Max |Keras - onnxruntime| over x; raises if above PARITY_TOLERANCE."""
-    keras_out = model.predict(x, batch_size=500, verbose=0)
-    delta = float(np.abs(keras_out - onnx_probabilities(path, x)).max())
+    """Max |Keras - onnxruntime| over x, probabilities and embedding; raises if above
+    PARITY_TOLERANCE."""
+    keras_embedding, keras_out = with_embedding(model).predict(x, batch_size=500, verbose=0)
+    onnx_out = Model(path).run_outputs(x, "probabilities", "embedding")
+    delta = max(float(np.abs(keras_out - onnx_out["probabilities"]).max()),
+                float(np.abs(keras_embedding - onnx_out["embedding"]).max()))
     if delta > PARITY_TOLERANCE:
         raise RuntimeError(f"ONNX export differs from Keras by {delta:.2e} > {PARITY_TOLERANCE}")
     return delta

@@ -1,0 +1,87 @@
+"""Faint ink and uneven light: what a pencil scan or a lamp's gradient looks like."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import digitrt
+from tests.strokes import draw_digit
+
+
+def faint(digit, level, width, paper=235, dark=True):
+    """A digit `level` grey levels from the paper, darker (or lighter) than it."""
+    return draw_digit(digit, background=paper, pen=paper - level if dark else paper + level,
+                      width=width)
+
+
+@pytest.mark.parametrize("level", [20, 30, 40])
+@pytest.mark.parametrize("width", [4, 8, 12, 20])
+def test_faint_ink_is_read(recognizer, level, width):
+    """Clean ink only 20-40 grey levels from the paper, pens of 4-20 px: >= 9 of 10 digits read."""
+    right = sum(recognizer.predict(faint(d, level, width)).digit == d for d in range(10))
+    assert right >= 9
+
+
+def test_faint_light_ink_on_dark_paper_is_read(recognizer):
+    """Faint light ink on a dark board reads as well."""
+    right = sum(recognizer.predict(faint(d, 25, 10, paper=40, dark=False)).digit == d
+                for d in range(10))
+    assert right >= 9
+
+
+def blank_pages():
+    rng = np.random.default_rng(3)
+    pages = {}
+    noise = np.clip(rng.normal(220, 6, (400, 400)), 0, 255).astype(np.uint8)
+    for quality in (20, 50, 90):
+        _, jpeg = cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        pages[f"jpeg q{quality}"] = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+    texture = cv2.GaussianBlur(rng.normal(0, 1, (400, 400)), (0, 0), 6)
+    texture = 230 + 10 * texture / texture.std() + rng.normal(0, 2, (400, 400))
+    pages["paper texture"] = np.clip(texture, 0, 255).astype(np.uint8)
+    speckled = np.full((400, 400), 240, np.uint8)
+    ys, xs = rng.integers(0, 400, 150), rng.integers(0, 400, 150)
+    speckled[ys, xs] = rng.integers(150, 215, 150)
+    pages["scanner speckle"] = speckled
+    fine = np.full((100, 100), 250, np.uint8)
+    fine[rng.integers(0, 100, 20), rng.integers(0, 100, 20)] = 225
+    pages["speckle, small page"] = fine
+    return pages
+
+
+@pytest.mark.parametrize("name", list(blank_pages()))
+def test_empty_pages_with_noise_stay_blank(recognizer, name):
+    """JPEG noise, paper texture and scanner speckle on an empty page are not a digit."""
+    assert recognizer.predict(blank_pages()[name]).status == "blank"
+
+
+def gradient(canvas, levels, angle):
+    """Light falling off by `levels` grey levels across the page, in direction `angle`."""
+    h, w = canvas.shape
+    y, x = np.mgrid[0:h, 0:w]
+    direction = np.cos(np.radians(angle)) * x / w + np.sin(np.radians(angle)) * y / h
+    shade = levels * (direction - direction.mean()) / (direction.max() - direction.min())
+    return np.clip(canvas.astype(np.float64) - shade, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("levels", [90, 120])
+@pytest.mark.parametrize("angle", [0, 45, 90, 200])
+def test_uneven_light_is_taken_out(recognizer, levels, angle):
+    """A lighting gradient of 90 or 120 grey levels across the page: >= 9 of 10 digits read."""
+    right = sum(
+        recognizer.predict(gradient(draw_digit(d, background=200, pen=30, width=16), levels,
+                                    angle)).digit == d
+        for d in range(10))
+    assert right >= 9
+
+
+def test_even_canvases_take_the_fast_path_unchanged():
+    """On a uniform canvas the output does not depend on the uneven-light machinery: a canvas
+    with ink touching its border (uneven border, even light) gives what the same digit gives
+    when the border is clean, shifted."""
+    digit = draw_digit(0, box=(0.0, 0.0, 1.0, 1.0), width=30, background=250)
+    padded = cv2.copyMakeBorder(digit, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=250)
+    a, b = digitrt.preprocess(digit), digitrt.preprocess(padded)
+    assert np.abs(a - b).mean() < 0.03
