@@ -2,7 +2,8 @@
 
 import os
 
-# OpenCV reads this at its first decode: refuse decompression bombs inside the decoder too.
+# digitrt refuses images above MAX_PIXELS from their headers before decoding (_image.py); OpenCV
+# also reads this at its first decode, a second line of defence when digitrt imports cv2 first.
 MAX_PIXELS = 40_000_000
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 

@@ -6,8 +6,13 @@ ImageError saying what was received and what is accepted.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from pathlib import Path
+import stat
+import struct
+import tempfile
+import threading
+from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -18,6 +23,10 @@ from ._errors import ImageError
 
 ImageInput: TypeAlias = "npt.NDArray[Any] | str | os.PathLike[str] | bytes"
 GreyImage: TypeAlias = npt.NDArray[np.uint8]
+
+# Files and stdin are read up to this many bytes: a digit image is kilobytes, a photo megabytes.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+FORMATS = "PNG, JPEG or BMP"
 
 ACCEPTED = (
     "accepted: a 2-D grey array (uint8, uint16, or float in [0, 1]), a 3-D array with 1, 3 (BGR) "
@@ -45,37 +54,155 @@ def _describe(value: object) -> str:
 
 
 def _read_file(path: str | os.PathLike[str]) -> bytes:
-    p = Path(path)
-    if os.fspath(path) == "":
-        raise ImageError(f"an empty string is not a path; {ACCEPTED}")
+    """The bytes of a regular file, at most MAX_FILE_BYTES; every problem is an ImageError."""
     try:
-        if p.is_dir():
-            raise ImageError(f"{str(p)!r} is a directory, not an image file")
-        size = p.stat().st_size
-        if size > 8 * MAX_PIXELS:
-            raise ImageError(f"{str(p)!r} is {size} bytes, too large for an image")
-        return p.read_bytes()
+        name = os.fspath(path)
+    except TypeError:
+        raise ImageError(f"cannot use {_describe(path)} as a path; {ACCEPTED}") from None
+    if not isinstance(name, str):
+        raise ImageError(f"path {name!r} is {type(name).__name__}, not str; give it as str")
+    if name == "":
+        raise ImageError(f"an empty string is not a path; {ACCEPTED}")
+    if "\0" in name:
+        raise ImageError(f"{name!r} is not a valid path: it contains a NUL character")
+    try:
+        # Non-blocking, then fstat: a FIFO or device is refused without ever waiting on it.
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise ImageError(f"no such file: {str(p)!r}") from None
+        raise ImageError(f"no such file: {name!r}") from None
     except OSError as e:
-        raise ImageError(f"cannot read {str(p)!r}: {e.strerror or e}") from None
+        raise ImageError(f"cannot read {name!r}: {e.strerror or e}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ImageError(f"{name!r} is a directory, not an image file")
+        if not stat.S_ISREG(mode):
+            raise ImageError(f"{name!r} is not a regular file (a FIFO, device or socket); "
+                             "digitrt reads image files only")
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise ImageError(f"cannot read {name!r}: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(f"{name!r} is larger than {MAX_FILE_BYTES} bytes, too large for an image")
+    return data
 
 
 def _decode(data: bytes, source: str) -> npt.NDArray[Any]:
+    """Decode PNG, JPEG or BMP bytes after checking the format and the size its header states."""
     if not data:
-        raise ImageError(f"{source} is empty; expected an encoded PNG, JPEG or BMP image")
-    if data[:2] == b"\xff\xd8" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        raise ImageError(f"{source} is a truncated JPEG (no end-of-image marker)")
-    try:
-        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    except cv2.error as e:  # OpenCV refuses images above OPENCV_IO_MAX_IMAGE_PIXELS here
-        raise ImageError(
-            f"{source} could not be decoded (corrupt, or larger than {MAX_PIXELS} pixels): "
-            f"{str(e).strip().splitlines()[-1]}"
-        ) from None
+        raise ImageError(f"{source} is empty; expected an encoded {FORMATS} image")
+    kind = _sniff(data)
+    if kind is None:
+        raise ImageError(f"{source} is not a readable image: not {FORMATS} "
+                         f"(it starts with {data[:8]!r})")
+    width, height = _dimensions(data, kind, source)
+    if width <= 0 or height <= 0:
+        raise ImageError(f"{source}: its header states {width}x{height} pixels; corrupt")
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"{source} could not be decoded: it is {width}x{height} pixels, at most "
+                         f"{MAX_PIXELS} accepted")
+    # JPEG: decoded straight to grey, which also applies the EXIF orientation of phone photos.
+    # PNG/BMP: unchanged, to keep alpha (canvas exports) and 16-bit depth.
+    flags = cv2.IMREAD_GRAYSCALE if kind == "jpeg" else cv2.IMREAD_UNCHANGED
+    with _decoder_messages() as messages:
+        try:
+            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        except cv2.error as e:
+            raise ImageError(f"{source} could not be decoded: "
+                             f"{str(e).strip().splitlines()[-1]}") from None
     if decoded is None:
-        raise ImageError(f"{source} is not a readable image (corrupt, truncated or not PNG/JPEG/BMP)")
+        raise ImageError(f"{source} is not a readable image (a corrupt or truncated {kind.upper()})")
+    if kind == "jpeg" and ("Corrupt JPEG" in messages[0] or "Premature end" in messages[0]):
+        raise ImageError(f"{source} is a corrupt or truncated JPEG "
+                         f"({messages[0].strip().splitlines()[0]})")
     return np.asarray(decoded)
+
+
+def _sniff(data: bytes) -> str | None:
+    """The format from the leading bytes: "png", "jpeg", "bmp", or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"BM"):
+        return "bmp"
+    return None
+
+
+def _dimensions(data: bytes, kind: str, source: str) -> tuple[int, int]:
+    """Width and height as the file's header states them, without decoding any pixels."""
+    try:
+        if kind == "png":
+            if data[12:16] != b"IHDR":
+                raise ImageError(f"{source} is a PNG without its IHDR header; corrupt")
+            width, height = struct.unpack(">II", data[16:24])
+            return int(width), int(height)
+        if kind == "bmp":
+            if struct.unpack("<I", data[14:18])[0] == 12:  # the old OS/2 header: 16-bit sizes
+                width, height = struct.unpack("<HH", data[18:22])
+                return int(width), int(height)
+            width, height = struct.unpack("<ii", data[18:26])
+            return int(width), abs(int(height))  # a negative height means top-down rows
+        return _jpeg_dimensions(data, source)
+    except struct.error:
+        raise ImageError(f"{source} is a truncated {kind.upper()} header") from None
+
+
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_dimensions(data: bytes, source: str) -> tuple[int, int]:
+    """Walk the JPEG's marker segments to its frame header; check that the scan is followed by
+    an end-of-image marker (bytes after it, which some cameras append, are allowed)."""
+    i, size = 2, None
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            raise ImageError(f"{source} is a corrupt JPEG (no marker at byte {i})")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xDA:  # start of scan: the compressed data runs to the end-of-image marker
+            if size is None:
+                break
+            if data.find(b"\xff\xd9", i) < 0:
+                raise ImageError(f"{source} is a truncated JPEG (no end-of-image marker)")
+            return size
+        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker in _SOF:
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            size = (int(width), int(height))
+        i += 2 + length
+    raise ImageError(f"{source} is a truncated or corrupt JPEG (no frame or scan header)")
+
+
+_stderr_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _decoder_messages() -> Iterator[list[str]]:
+    """Capture what the image libraries print on standard error while decoding (libjpeg and
+    libpng write their warnings there directly), so they are never shown to the user and a
+    corrupt JPEG's warning can be turned into an ImageError. Yields a one-item list that holds
+    the text afterwards. Decodes are serialised by a lock while fd 2 is redirected."""
+    messages = [""]
+    with _stderr_lock, tempfile.TemporaryFile() as capture:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all (a daemon): nothing to capture
+            yield messages
+            return
+        try:
+            os.dup2(capture.fileno(), 2)
+            yield messages
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            messages[0] = capture.read(4096).decode("utf-8", "replace")
 
 
 def _array_to_grey(a: npt.NDArray[Any]) -> GreyImage:

@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import ModelError
+from ._errors import ArgumentTypeError, ModelError, check_int
 from ._models import resolve_model
 from ._version import PREPROCESSING_VERSION
 
 MNIST_SIZE = 28
+MAX_THREADS = 64  # onnxruntime builds a thread pool up front: 4096 threads took 86 s
 PROBABILITIES = "probabilities"  # the output every digitrt model has
 _SIGNATURE = "input float32 [N, 28, 28, 1] and output float32 [N, 10]"
 
@@ -63,8 +64,15 @@ class Model:
     ) -> None:
         import onnxruntime as ort
 
-        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-            raise ModelError(f"threads must be a positive int, got {threads!r}")
+        if model is not None and not isinstance(model, (str, os.PathLike)):
+            raise ArgumentTypeError(
+                f"model must be a bundled model's name (str), a path or None, got "
+                f"{type(model).__name__} {model!r:.60}")
+        check_int("threads", threads, 1, MAX_THREADS)
+        if providers is not None and (isinstance(providers, (str, bytes)) or not isinstance(
+                providers, Sequence) or not all(isinstance(p, str) for p in providers)):
+            raise ArgumentTypeError(f"providers must be a list of provider names (str), got "
+                                    f"{providers!r:.80}")
         available = ort.get_available_providers()
         providers = list(providers) if providers is not None else ["CPUExecutionProvider"]
         unknown = [p for p in providers if p not in available]
@@ -84,6 +92,7 @@ class Model:
         self._probabilities = [probabilities]
         self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
         self.name: str = self.metadata.get("model", self.path.stem)
+        self._check_outputs()
         version = self.metadata.get("preprocessing_version")
         if version is not None and version != PREPROCESSING_VERSION:
             raise ModelError(
@@ -116,6 +125,29 @@ class Model:
             )
         # A single-output model from another exporter may name its output differently.
         return str(inputs[0].name), str(out.name)
+
+    def _check_outputs(self) -> None:
+        """A test run on a batch of two: the output must be (2, 10) probabilities, each row
+        finite, in [0, 1] and summing to 1 (not logits, not NaN, not a fixed batch of one)."""
+        batch = np.zeros((2, MNIST_SIZE, MNIST_SIZE, 1), np.float32)
+        batch[1, 4:24, 12:16, 0] = 1.0
+        try:
+            out = np.asarray(self._session.run(self._probabilities, {self.input_name: batch})[0])
+        except Exception as e:  # onnxruntime's own errors, e.g. a fixed batch size of 1
+            raise ModelError(f"{str(self.path)!r} failed a test run on a batch of 2 (digitrt "
+                             f"needs a dynamic batch size): {first_line(e)}") from None
+        problem = ""
+        if out.shape != (2, 10):
+            problem = f"gave shape {out.shape} for a batch of 2"
+        elif not np.isfinite(out).all():
+            problem = "gave NaN or infinite values"
+        # 1 % on the sums: a softmax quantized to int8 comes in steps of 1/255.
+        elif out.min() < -1e-6 or out.max() > 1 + 1e-6 or np.abs(out.sum(1) - 1).max() > 0.01:
+            problem = (f"gave values in [{out.min():.3g}, {out.max():.3g}] with row sums "
+                       f"{out.sum(1).round(3).tolist()}: not probabilities (logits? add a softmax)")
+        if problem:
+            raise ModelError(f"{str(self.path)!r} {problem}; digitrt needs {_SIGNATURE} of "
+                             "probabilities")
 
     def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """The model's probabilities for a ready batch.

@@ -63,7 +63,11 @@ def resolve_model(model: str | os.PathLike[str] | None) -> Path:
     if isinstance(model, str) and model in _BY_NAME:
         return bundled_path(model)
     path = Path(model)
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as e:  # an unreadable folder, a NUL in the name
+        raise ModelError(f"cannot open model {os.fspath(model)!r}: {e}") from None
+    if not found:
         names = ", ".join(repr(n) for n in _BY_NAME)
         raise ModelError(
             f"model {os.fspath(model)!r} is neither a bundled model ({names}) nor an existing file"

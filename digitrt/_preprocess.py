@@ -152,7 +152,9 @@ def flatten_light(grey: GreyImage, small: GreyImage, factor: int) -> GreyImage |
     set to its mean level.
     """
     h, w = small.shape
-    indices, middle = _border(h, w)
+    if h + w > _CACHED_BORDER:  # a strip thousands of pixels long: no lighting model for that
+        return None
+    indices, middle = _cached_border(h, w)
     ys, xs = np.divmod(indices, w)
     design = np.column_stack([np.ones(len(indices)), xs, ys]).astype(np.float64)
     values = small.reshape(-1)[indices].astype(np.float64)
@@ -200,28 +202,26 @@ def background_level(grey: GreyImage) -> int:
 def border_levels(grey: GreyImage) -> tuple[int, int]:
     """The border's median grey level (the paper) and its interquartile range (how uneven or
     noisy the paper is; 0 on a clean canvas). The range ignores ink on up to a quarter of it."""
-    indices, middle = _border(*grey.shape)
-    border = grey.take(indices)
+    h, w = grey.shape
+    if h + w <= _CACHED_BORDER:
+        indices, middle = _cached_border(h, w)
+        border = grey.take(indices)
+    else:  # a huge or oddly shaped image: slices, no index arrays of its size
+        border = np.concatenate((grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]))
+        middle = len(border) // 2
     border.sort()
     quarter = middle // 2
     return int(border[middle]), int(border[middle + quarter]) - int(border[quarter])
 
 
-def _border(h: int, w: int) -> tuple[npt.NDArray[np.intp], int]:
-    """Flat indices of the top row, bottom row, left and right column; and the median's index.
-
-    Cached for the small detection copies predict sees again and again; a huge or oddly shaped
-    image computes them afresh rather than pinning them in memory.
-    """
-    return _cached_border(h, w) if h + w <= 4096 else _border_indices(h, w)
+# Border index arrays are cached for detection copies up to this height + width (all that
+# predict sees again and again), never for huge or oddly shaped images.
+_CACHED_BORDER = 4096
 
 
 @functools.lru_cache(maxsize=64)
 def _cached_border(h: int, w: int) -> tuple[npt.NDArray[np.intp], int]:
-    return _border_indices(h, w)
-
-
-def _border_indices(h: int, w: int) -> tuple[npt.NDArray[np.intp], int]:
+    """Flat indices of the top row, bottom row, left and right column; and the median's index."""
     rows = np.arange(1, h - 1) * w
     indices = np.concatenate((np.arange(w), (h - 1) * w + np.arange(w), rows, rows + w - 1))
     indices.setflags(write=False)

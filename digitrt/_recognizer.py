@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._batch import run_chunked
-from ._errors import ImageError, ModelError
+from ._errors import ArgumentTypeError, ArgumentValueError, ImageError, ModelError, check_int
 from ._image import ImageInput
 from ._model import MNIST_SIZE, Model, first_line
 from ._preprocess import prepare
@@ -22,6 +22,7 @@ Status = Literal["digit", "blank", "not_a_digit"]
 # Below this confidence a reading is `unsure`: apps should show the runner-up or ask again.
 UNSURE_BELOW = 0.60
 DEFAULT_BATCH_SIZE = 256  # images per model run in predict_batch / predict_iter
+MAX_BATCH_SIZE = 65_536
 _WARM_UP_CANVAS = np.full((280, 280), 160, np.uint8)
 _WARM_UP_CANVAS[60:220, 130:150] = 0
 
@@ -54,7 +55,8 @@ class Prediction:
         return self.status == "blank"
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
-        """The k most probable digits with their probabilities, most probable first."""
+        """The k (0-10) most probable digits with their probabilities, most probable first."""
+        check_int("k", k, 0, 10)
         if self.status == "blank":
             return []
         order = np.argsort(self.probabilities)[::-1][:k]
@@ -94,6 +96,11 @@ class Recognizer:
         providers: Sequence[str] | None = None,
         unsure_below: float = UNSURE_BELOW,
     ) -> None:
+        if not isinstance(unsure_below, (int, float)) or isinstance(unsure_below, bool):
+            raise ArgumentTypeError(f"unsure_below must be a number from 0 to 1, got "
+                                    f"{unsure_below!r:.60}")
+        if not 0.0 <= unsure_below <= 1.0:  # also refuses NaN
+            raise ArgumentValueError(f"unsure_below must be from 0 to 1, got {unsure_below}")
         self.model: Model = model if isinstance(model, Model) else Model(
             model, threads=threads, providers=providers)
         self.unsure_below = float(unsure_below)
@@ -164,8 +171,7 @@ class Recognizer:
         """
         if isinstance(images, (str, bytes, os.PathLike)) or not isinstance(images, Iterable):
             raise ImageError(f"predict_iter takes an iterable of images, got {type(images).__name__}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        check_int("batch_size", batch_size, 1, MAX_BATCH_SIZE)
         return run_chunked(images, self._run, self._decide, _blank, batch_size)
 
     def predict_batch(self, images: Sequence[ImageInput]) -> list[Prediction]:

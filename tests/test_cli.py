@@ -123,3 +123,37 @@ def test_json_carries_the_status(files):
     records = [json.loads(line) for line in out.stdout.decode().splitlines()]
     assert [r["status"] for r in records] == ["digit", "blank"]
     assert records[0]["digit"] == 8 and records[1]["digit"] is None
+
+
+def test_closed_pipe_is_a_quiet_exit(files):
+    """`digitrt predict ... | head -1` and `digitrt info | head -1`: no BrokenPipeError trace."""
+    many = " ".join([str(files[3])] * 400)
+    for command in (f"predict {many}", "info"):
+        out = subprocess.run(f"{sys.executable} -m digitrt {command} | head -1", shell=True,
+                             capture_output=True, text=True, timeout=120)
+        assert out.stdout.count("\n") == 1
+        assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr
+
+
+def test_any_file_name_is_one_record_in_any_encoding(files, tmp_path):
+    """A name with a newline stays on one line; a non-ASCII name prints under an ASCII locale."""
+    import os
+    import shutil
+
+    odd = tmp_path / "two\nlines é.png"
+    shutil.copy(files[3], odd)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for extra in ((), ("--json",)):
+        out = subprocess.run([sys.executable, "-m", "digitrt", "predict", *extra, str(odd)],
+                             capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0 and out.stderr == ""
+        assert out.stdout.count("\n") == 1
+    assert json.loads(out.stdout)["file"] == str(odd)
+
+
+def test_stdin_is_capped():
+    """`digitrt predict - < /dev/zero` ends with one error line, not a MemoryError."""
+    with open("/dev/zero", "rb") as zero:
+        out = subprocess.run([sys.executable, "-m", "digitrt", "predict", "-"], stdin=zero,
+                             capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "larger than" in out.stderr and "Traceback" not in out.stderr

@@ -218,9 +218,11 @@ def test_providers_and_threads_are_validated():
         Recognizer(providers=["NoSuchExecutionProvider"])
     assert "NoSuchExecutionProvider" in str(info.value)
     assert ort.get_available_providers()[0] in str(info.value)
-    for bad in (0, -1, 1.5, True):
-        with pytest.raises(ModelError, match="threads"):
+    for bad, kind in ((0, ValueError), (-1, ValueError), (4096, ValueError), (2**31, ValueError),
+                      (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(kind, match="threads") as info:
             Recognizer(threads=bad)
+        assert isinstance(info.value, digitrt.DigitrtError)
     assert Recognizer(threads=2).predict(draw_digit(2)).digit == 2
 
 

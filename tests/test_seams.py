@@ -67,8 +67,10 @@ def test_status_and_unsure_come_from_the_runtime(recognizer):
     assert p.status == "digit" and p.digit == 4 and not p.unsure
     blank = recognizer.predict(np.full((100, 100), 200, np.uint8))
     assert blank.status == "blank" and blank.digit is None and not blank.unsure
-    strict = Recognizer(recognizer.model, unsure_below=1.01)
-    assert strict.predict(draw_digit(4)).unsure
+    strict = Recognizer(recognizer.model, unsure_below=1.0)
+    q = strict.predict(draw_digit(4, width=3))
+    assert q.unsure == (q.confidence < 1.0)
+    assert Recognizer(recognizer.model, unsure_below=0.0).predict(draw_digit(4)).unsure is False
 
 
 def test_predict_iter_streams_with_per_item_errors(recognizer):

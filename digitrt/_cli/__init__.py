@@ -7,6 +7,7 @@ a subcommand imports NumPy, OpenCV and onnxruntime only when it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,12 +30,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # any file name prints, whatever the terminal's encoding
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         code: int = args.run(args)
+        sys.stdout.flush()
         return code
     except DigitrtError as e:  # a bad model or provider: one line, no traceback
         print(f"digitrt: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `digitrt predict ... | head -1`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as the shell's own tools report it
+
+
+def shown(name: str) -> str:
+    """A file name as one printable line: control characters (a newline in a name) escaped."""
+    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")

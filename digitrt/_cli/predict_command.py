@@ -24,7 +24,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from .._errors import ImageError
+    from .._image import MAX_FILE_BYTES
     from .._recognizer import Recognizer
+    from . import shown
 
     if args.top_k < 1 or args.top_k > 10:
         print(f"digitrt: error: --top-k must be 1-10, got {args.top_k}", file=sys.stderr)
@@ -33,12 +35,17 @@ def run(args: argparse.Namespace) -> int:
 
     def sources() -> Iterator[Any]:
         for name in args.files:
-            yield sys.stdin.buffer.read() if name == "-" else name
+            if name != "-":
+                yield name
+                continue
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+            yield data if len(data) <= MAX_FILE_BYTES else ImageError(
+                f"standard input is larger than {MAX_FILE_BYTES} bytes, too large for an image")
 
     failures = 0
     for name, p in zip(args.files, recognizer.predict_iter(sources()), strict=True):
         if isinstance(p, ImageError):
-            print(f"digitrt: {name}: {p}", file=sys.stderr)
+            print(f"digitrt: {shown(name)}: {p}", file=sys.stderr)
             failures += 1
             continue
         top = p.top(args.top_k)
@@ -54,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
                 record["top"] = [{"digit": d, "probability": round(q, 6)} for d, q in top]
             print(json.dumps(record), flush=True)
         elif p.digit is None:
-            print(f"{name}: blank (no ink found)")
+            print(f"{shown(name)}: blank (no ink found)")
         else:
             others = "".join(f"  {d}: {q:.1%}" for d, q in top[1:])
-            print(f"{name}: {p.digit}  ({p.confidence:.1%}){others}")
+            print(f"{shown(name)}: {p.digit}  ({p.confidence:.1%}){others}")
     return 1 if failures else 0
