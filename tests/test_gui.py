@@ -269,3 +269,16 @@ def test_no_display_is_one_line_and_exit_1():
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1 and "no display found" in out.stderr
     assert "xvfb-run" in out.stderr
+
+
+def test_opening_a_fifo_shows_an_error_instead_of_freezing(qtbot, window, tmp_path):
+    """Ctrl+O on a FIFO (or a device) shows the reason; the window stays responsive."""
+    import os
+    import time
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    window.open_image(fifo)
+    assert time.perf_counter() - started < 5
+    assert not window.error_label.isHidden() and "not a regular file" in window.error_label.text()

@@ -27,6 +27,7 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from .augment import augment_batch, preprocess_all
+from .mix import Mix
 from .mnist import load_mnist
 from .train import SEED, VALIDATION, onnx_probabilities
 
@@ -58,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
 
     mnist = load_mnist(args.data)
     rng = np.random.default_rng(SEED)
-    # Calibrate on training images only (never the test set), drawn the way training draws
-    # them, so activation ranges cover canvases as well as plain MNIST digits.
-    train_only = rng.permutation(len(mnist.train_images))[VALIDATION:][:CALIBRATION_IMAGES]
-    calibration = augment_batch(mnist.train_images[train_only], rng)
+    # Calibrate on training items only (never the test set), drawn the way training draws them
+    # (digits, strokes, fonts and non-digits on canvases), so activation ranges cover them all.
+    train_only = rng.permutation(len(mnist.train_images))[VALIDATION:][: 4 * CALIBRATION_IMAGES]
+    mix = Mix(mnist.train_images[train_only], mnist.train_labels[train_only], SEED)
+    kinds, refs, _ = mix.epoch(0)
+    calibration = mix.batch(kinds[:CALIBRATION_IMAGES], refs[:CALIBRATION_IMAGES], rng)
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
@@ -87,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = {**float_meta, "model": "digit_cnn_int8",
             "mnist_test_accuracy": f"{results['mnist_test'][1]:.4f}",
             "canvas_test_accuracy": f"{results['canvas_test'][1]:.4f}",
-            "quantization": "static int8 QDQ, per-channel weights, uint8 activations, "
-                            f"{CALIBRATION_IMAGES} calibration images from the training split",
+            "quantization": "static int8 QDQ, per-channel weights, uint8 activations, softmax in "
+                            f"float, {CALIBRATION_IMAGES} calibration images from the training mix",
             "training_command": f"{float_meta.get('training_command', '')} && {command}"}
     del model.metadata_props[:]
     for key, value in meta.items():

@@ -1,12 +1,15 @@
-"""Train digitrt's CNN or MLP on MNIST (+ your own drawings) and export it to ONNX.
+"""Train digitrt's CNN or MLP on MNIST, pen strokes, fonts and non-digits; export it to ONNX.
 
     python -m training.train --model cnn            # the shipped CNN (tens of minutes on 2 cores)
     python -m training.train --model mlp
     python -m training.train --model cnn --custom ~/digits --finetune --out mine/   # minutes
 
-Every training image is drawn onto a random canvas and sent through digitrt.preprocess, the
-function the runtime uses, so training and serving see identical inputs. The 10k MNIST test set
-is only used for the final report; a seeded 5k split of the training set is the validation set.
+Model v2 learns eleven classes: the ten digits and "not a digit" (training/mix.py says what an
+epoch holds). Every training image is drawn onto a random canvas and sent through
+digitrt.preprocess, the function the runtime uses, so training and serving see identical inputs.
+The 10k MNIST test set is only used for the final report; a seeded 5k split of the training set
+is the validation set, where the calibration temperature and the not-a-digit threshold are
+chosen.
 """
 
 from __future__ import annotations
@@ -28,17 +31,20 @@ from digitrt import PREPROCESSING_VERSION, Model, __version__
 
 from .augment import augment_batch, preprocess_all
 from .custom import load_custom
+from .mix import CLASSES, NOT_A_DIGIT, Mix, negative_sets, unseen_style_sets, validation_sets
 from .mnist import load_mnist
 
 # ---------------------------------------------------------------- constants
 SEED = 20261123
 VALIDATION = 5_000
 BATCH = 128
-EPOCHS = {"cnn": 40, "mlp": 40}
+EPOCHS = {"cnn": 30, "mlp": 40}
 LEARNING_RATE = {"cnn": 2e-3, "mlp": 1e-3}
 FINETUNE_EPOCHS, FINETUNE_LR = 3, 2e-4
 CUSTOM_REPEAT = 20  # each of the user's drawings counts this many times per epoch
 PARITY_TOLERANCE = 1e-5
+# The not-a-digit threshold is the score that rejects at most this share of validation digits.
+FALSE_REJECTION = 0.0015
 SHIPPED = Path(__file__).resolve().parent.parent / "models"
 OPSET = 17
 
@@ -72,7 +78,7 @@ def build_model(kind: str):  # type: ignore[no-untyped-def]
             x = layers.Dropout(0.2)(x)
     else:
         raise ValueError(f"unknown model {kind!r}; choose cnn or mlp")
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(CLASSES, name="logits")(x)  # ten digits and "not a digit"
     return keras.Model(inputs, outputs, name=f"digit_{kind}")
 
 
@@ -92,28 +98,41 @@ def count_flops(model) -> int:  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------- data
-def make_sequence(images, labels, seed: int, batch: int):  # type: ignore[no-untyped-def]
-    """A Keras dataset that renders and preprocesses a fresh random canvas for every image,
-    every epoch. Seeded per (epoch, batch), so runs repeat exactly."""
+def make_sequence(mix: Mix, custom, seed: int, batch: int):  # type: ignore[no-untyped-def]
+    """A Keras dataset that draws every epoch's items anew (training/mix.py) on fresh random
+    canvases, plus the user's own drawings (`custom`: images, labels; may be empty). Seeded per
+    (epoch, batch), so runs repeat exactly."""
     import keras
+
+    custom_images, custom_labels = custom
 
     class CanvasBatches(keras.utils.PyDataset):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__(workers=2, use_multiprocessing=False)
-            self.epoch = 0
-            self.order = np.random.default_rng(seed).permutation(len(images))
+            self.on_epoch_end(first=True)
 
         def __len__(self) -> int:
-            return -(-len(images) // batch)
+            return -(-len(self.labels) // batch)
 
-        def on_epoch_end(self) -> None:
-            self.epoch += 1
-            self.order = np.random.default_rng([seed, self.epoch]).permutation(len(images))
+        def on_epoch_end(self, first: bool = False) -> None:
+            self.epoch = 0 if first else self.epoch + 1
+            kinds, refs, labels = mix.epoch(self.epoch)
+            n_custom = len(custom_labels) * CUSTOM_REPEAT
+            self.kinds = np.concatenate([kinds, np.full(n_custom, -1)])
+            self.refs = np.concatenate([refs, np.tile(np.arange(len(custom_labels)), CUSTOM_REPEAT)])
+            self.labels = np.concatenate([labels, np.tile(custom_labels, CUSTOM_REPEAT)])
+            order = np.random.default_rng([seed, self.epoch]).permutation(len(self.labels))
+            self.kinds, self.refs, self.labels = self.kinds[order], self.refs[order], self.labels[order]
 
         def __getitem__(self, i: int):  # type: ignore[no-untyped-def]
-            idx = self.order[i * batch : (i + 1) * batch]
+            part = slice(i * batch, (i + 1) * batch)
             rng = np.random.default_rng([seed, self.epoch, i])
-            return augment_batch(images[idx], rng), labels[idx]
+            kinds, refs = self.kinds[part], self.refs[part]
+            x = mix.batch(kinds, refs, rng)
+            own = kinds == -1  # the user's drawings: already preprocessed, used as they are
+            if own.any():
+                x[own, :, :, 0] = custom_images[refs[own]] / np.float32(255)
+            return x, self.labels[part]
 
     return CanvasBatches()
 
@@ -135,16 +154,42 @@ def save_weights(model, kind: str, path: Path) -> None:  # type: ignore[no-untyp
 
 def with_embedding(model):  # type: ignore[no-untyped-def]
     """The same network with two outputs: the penultimate layer's activations ("embedding", what
-    the runtime's personalization compares) and the probabilities."""
+    the runtime's personalization compares) and the eleven logits."""
     import keras
 
     return keras.Model(model.inputs, [model.layers[-2].output, model.outputs[0]])
 
 
-def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def heads(logits: npt.NDArray[np.float32], temperature: float) -> dict[str, npt.NDArray[np.float32]]:
+    """What the exported graph computes from the logits (NumPy, for parity and evaluation):
+    `probabilities`, the ten digits' softmax at the calibration temperature (given that it is a
+    digit), and `not_a_digit`, the eleven-way softmax's share of the eleventh class."""
+    digits = logits[:, :NOT_A_DIGIT] / np.float32(temperature)
+    digits = np.exp(digits - digits.max(1, keepdims=True))
+    full = np.exp(logits - logits.max(1, keepdims=True))
+    return {"probabilities": (digits / digits.sum(1, keepdims=True)).astype(np.float32),
+            "not_a_digit": (full[:, NOT_A_DIGIT] / full.sum(1)).astype(np.float32)}
+
+
+def fit_temperature(logits: npt.NDArray[np.float32], labels: npt.NDArray[np.uint8]) -> float:
+    """The temperature minimising the negative log-likelihood of the digits' softmax on held-out
+    digits (temperature scaling, Guo et al. 2017): a grid search, then a finer one."""
+    def nll(t: float) -> float:
+        p = heads(logits, t)["probabilities"]
+        return float(-np.log(np.maximum(p[np.arange(len(labels)), labels], 1e-12)).mean())
+
+    grid = np.arange(0.5, 4.01, 0.05)
+    best = float(grid[np.argmin([nll(t) for t in grid])])
+    fine = np.arange(best - 0.05, best + 0.051, 0.005)
+    return round(float(fine[np.argmin([nll(t) for t in fine])]), 3)
+
+
+def export_onnx(model, path: Path, metadata: dict[str, str],  # type: ignore[no-untyped-def]
+                temperature: float = 1.0) -> None:
     """Keras 3 -> ONNX via tf.function + tf2onnx.from_function (from_keras fails on Keras 3).
 
-    Outputs: `probabilities` [N, 10] and `embedding` [N, D], the penultimate layer."""
+    Outputs (see `heads`): `probabilities` [N, 10], calibrated; `not_a_digit` [N]; `embedding`
+    [N, D], the penultimate layer. The temperature is baked into the graph."""
     import onnx
     import tensorflow as tf
     import tf2onnx
@@ -154,8 +199,10 @@ def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: i
 
     @tf.function(input_signature=spec)
     def serve(image):  # type: ignore[no-untyped-def]
-        embedding, probabilities = both(image, training=False)
-        return {"probabilities": probabilities, "embedding": embedding}
+        embedding, logits = both(image, training=False)
+        probabilities = tf.nn.softmax(logits[:, :NOT_A_DIGIT] / temperature)
+        not_a_digit = tf.nn.softmax(logits)[:, NOT_A_DIGIT]
+        return {"probabilities": probabilities, "not_a_digit": not_a_digit, "embedding": embedding}
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=OPSET)
     # Dict outputs come out sorted by name; probabilities first, as every digitrt model has it.
@@ -165,7 +212,7 @@ def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: i
     for key, value in metadata.items():
         proto.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
     proto.doc_string = ("digitrt digit classifier: image float32 [N,28,28,1] -> probabilities "
-                        "[N,10], embedding [N,D] (the penultimate layer)")
+                        "[N,10] (calibrated), not_a_digit [N], embedding [N,D] (penultimate layer)")
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(proto, str(path))
 
@@ -175,13 +222,13 @@ def onnx_probabilities(path: Path, x: npt.NDArray[np.float32]) -> npt.NDArray[np
     return Model(path).run(x)
 
 
-def check_parity(model, path: Path, x: npt.NDArray[np.float32]) -> float:  # type: ignore[no-untyped-def]
-    """Max |Keras - onnxruntime| over x, probabilities and embedding; raises if above
-    PARITY_TOLERANCE."""
-    keras_embedding, keras_out = with_embedding(model).predict(x, batch_size=500, verbose=0)
-    onnx_out = Model(path).run_outputs(x, "probabilities", "embedding")
-    delta = max(float(np.abs(keras_out - onnx_out["probabilities"]).max()),
-                float(np.abs(keras_embedding - onnx_out["embedding"]).max()))
+def check_parity(model, path: Path, x: npt.NDArray[np.float32],  # type: ignore[no-untyped-def]
+                 temperature: float = 1.0) -> float:
+    """Max |Keras - onnxruntime| over x, every output; raises if above PARITY_TOLERANCE."""
+    keras_embedding, logits = with_embedding(model).predict(x, batch_size=500, verbose=0)
+    expected = {**heads(logits, temperature), "embedding": keras_embedding}
+    onnx_out = Model(path).run_outputs(x, *expected)
+    delta = max(float(np.abs(expected[k] - onnx_out[k]).max()) for k in expected)
     if delta > PARITY_TOLERANCE:
         raise RuntimeError(f"ONNX export differs from Keras by {delta:.2e} > {PARITY_TOLERANCE}")
     return delta
@@ -235,54 +282,34 @@ def main(argv: list[str] | None = None) -> int:
     val_idx, train_idx = order[:VALIDATION], order[VALIDATION:]
     if args.limit:
         train_idx, val_idx = train_idx[: args.limit], val_idx[: max(200, args.limit // 10)]
-    images, labels = mnist.train_images[train_idx], mnist.train_labels[train_idx]
-    if args.custom is not None:
-        custom_images, custom_labels = load_custom(args.custom)
-        images = np.concatenate([images, *[custom_images] * CUSTOM_REPEAT])
-        labels = np.concatenate([labels, *[custom_labels] * CUSTOM_REPEAT])
-        log.info("custom drawings: %d (each used %d times per epoch)",
-                 len(custom_labels), CUSTOM_REPEAT)
-    val = canvas_set(mnist.train_images[val_idx], mnist.train_labels[val_idx], args.seed + 1)
+    mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed)
+    custom = (load_custom(args.custom) if args.custom is not None
+              else (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)))
+    if len(custom[1]):
+        log.info("custom drawings: %d (each used %d times per epoch)", len(custom[1]), CUSTOM_REPEAT)
+    val_x, val_y, val_negatives = validation_sets(mnist.train_images[val_idx],
+                                                  mnist.train_labels[val_idx], args.seed + 1)
+    val = (np.concatenate([val_x, val_negatives]),
+           np.concatenate([val_y, np.full(len(val_negatives), NOT_A_DIGIT, np.uint8)]))
 
-    model = build_model(args.model)
-    if args.finetune:
-        start = args.finetune
-        if start == SHIPPED:
-            start = SHIPPED / f"digit_{args.model}.weights.h5"
-        model.load_weights(start)
-        log.info("fine-tuning from %s", start)
-    epochs = args.epochs or (FINETUNE_EPOCHS if args.finetune else EPOCHS[args.model])
-    batches = make_sequence(images, labels, args.seed, BATCH)
-    peak = FINETUNE_LR if args.finetune else LEARNING_RATE[args.model]
-    schedule = keras.optimizers.schedules.CosineDecay(
-        peak / 10, decay_steps=epochs * len(batches), warmup_target=peak,
-        warmup_steps=0 if args.finetune else len(batches),
-    )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.summary(print_fn=log.info)
-    flops = count_flops(model)
-    log.info("FLOPs per image: %.2f M; training on %d images, validating on %d",
-             flops / 1e6, len(labels), len(val[1]))
-
+    model, epochs, batches = compile_model(args, mix, custom)
     started = time.perf_counter()
     history = model.fit(batches, epochs=epochs, validation_data=val, verbose=2)
     train_seconds = time.perf_counter() - started
 
+    # ------------------------------------------------------------ decisions (validation only)
+    val_logits = model.predict(val_x, batch_size=500, verbose=0)
+    temperature = fit_temperature(val_logits, val_y)
+    digit_scores = heads(val_logits, temperature)["not_a_digit"]
+    threshold = float(np.quantile(digit_scores, 1 - FALSE_REJECTION))
+    threshold = round(min(max(threshold, 0.05), 0.95), 4)
+    negative_scores = heads(model.predict(val_negatives, batch_size=500, verbose=0), 1.0)["not_a_digit"]
+    log.info("temperature %.3f; not-a-digit threshold %.4f rejects %.2f %% of validation "
+             "negatives", temperature, threshold, 100 * float((negative_scores >= threshold).mean()))
+
     # ------------------------------------------------------------ evaluate (test set: only here)
-    raw_test = mnist.test_images[..., None].astype(np.float32) / 255
-    through_preprocess = preprocess_all(mnist.test_images)
-    canvas_test, _ = canvas_set(mnist.test_images, mnist.test_labels, args.seed + 2)
-    results = {}
-    for name, x in (("mnist_test", raw_test), ("mnist_test_preprocessed", through_preprocess),
-                    ("canvas_test", canvas_test)):
-        probabilities = model.predict(x, batch_size=500, verbose=0)
-        results[name] = probabilities
-    y = mnist.test_labels
-    accuracy = {k: float((p.argmax(1) == y).mean()) for k, p in results.items()}
+    evaluation, results = evaluate(model, mnist, args.seed, temperature, threshold)
+    accuracy = evaluation["accuracy"]
 
     # ------------------------------------------------------------ export + parity
     args.out.mkdir(parents=True, exist_ok=True)
@@ -293,25 +320,31 @@ def main(argv: list[str] | None = None) -> int:
         "preprocessing_version": PREPROCESSING_VERSION,
         "mnist_test_accuracy": f"{accuracy['mnist_test']:.4f}",
         "canvas_test_accuracy": f"{accuracy['canvas_test']:.4f}",
+        "temperature": f"{temperature}",
+        "not_a_digit_threshold": f"{threshold}",
         "training_command": command,
         "date": dt.date.today().isoformat(),
-        "flops": str(flops),
+        "flops": str(count_flops(model)),
     }
-    export_onnx(model, onnx_path, metadata)
-    parity = check_parity(model, onnx_path, raw_test[:1000])
+    export_onnx(model, onnx_path, metadata, temperature)
+    raw_test = mnist.test_images[..., None].astype(np.float32) / 255
+    parity = check_parity(model, onnx_path, raw_test[:1000], temperature)
     weights = args.out / f"digit_{args.model}.weights.h5"
     save_weights(model, args.model, weights)
 
+    y = mnist.test_labels
     report = {
         "model": f"digit_{args.model}",
         "command": command,
         "seed": args.seed,
         "epochs": epochs,
-        "train_images": len(labels),
+        "train_images": len(batches.labels),
         "train_seconds": round(train_seconds, 1),
         "params": int(model.count_params()),
-        "flops": flops,
-        "accuracy": accuracy,
+        "flops": count_flops(model),
+        **evaluation,
+        "temperature": temperature,
+        "not_a_digit_threshold": threshold,
         "parity_max_abs_diff": parity,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
         "confusion": confusion(y, results["mnist_test"].argmax(1)).tolist(),
@@ -326,12 +359,82 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("plots skipped: %s", e)
 
     log.info("\n==== digit_%s: %d params, %.2f MFLOP, %d epochs in %.0f s",
-             args.model, report["params"], flops / 1e6, epochs, train_seconds)
+             args.model, report["params"], report["flops"] / 1e6, epochs, train_seconds)
     for k, v in accuracy.items():
-        log.info("  %-26s %.2f %%", k, 100 * v)
+        log.info("  %-34s %.2f %%", k, 100 * v)
+    for k, v in evaluation["not_a_digit"]["rejected"].items():
+        log.info("  rejected: %-24s %.2f %%", k, 100 * v)
+    log.info("  ECE after calibration: %s", evaluation["calibration"]["after"])
     log.info("  Keras vs onnxruntime max |diff| on 1000 test images: %.1e", parity)
     log.info("  wrote %s, %s", onnx_path, weights)
     return 0
+
+
+def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[no-untyped-def]
+    """The model (from scratch or from weights), its epochs and its batches, compiled."""
+    import keras
+
+    model = build_model(args.model)
+    if args.finetune:
+        start = args.finetune
+        if start == SHIPPED:
+            start = SHIPPED / f"digit_{args.model}.weights.h5"
+        model.load_weights(start)
+        log.info("fine-tuning from %s", start)
+    epochs = args.epochs or (FINETUNE_EPOCHS if args.finetune else EPOCHS[args.model])
+    batches = make_sequence(mix, custom, args.seed, BATCH)
+    peak = FINETUNE_LR if args.finetune else LEARNING_RATE[args.model]
+    schedule = keras.optimizers.schedules.CosineDecay(
+        peak / 10, decay_steps=epochs * len(batches), warmup_target=peak,
+        warmup_steps=0 if args.finetune else len(batches),
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    model.summary(print_fn=log.info)
+    log.info("FLOPs per image: %.2f M; %d items per epoch", count_flops(model) / 1e6,
+             len(batches.labels))
+    return model, epochs, batches
+
+
+def evaluate(model, mnist, seed: int, temperature: float, threshold: float):  # type: ignore[no-untyped-def]
+    """Every test figure of the report, from the Keras model: MNIST test (raw, preprocessed, on
+    canvases), the unseen-style test, the not-a-digit test, calibration before and after."""
+    from .mix import auroc, expected_calibration_error
+
+    def outputs(x, t: float = temperature):  # type: ignore[no-untyped-def]
+        return heads(model.predict(x, batch_size=500, verbose=0), t)
+
+    y = mnist.test_labels
+    digit_sets = {
+        "mnist_test": (mnist.test_images[..., None].astype(np.float32) / 255, y),
+        "mnist_test_preprocessed": (preprocess_all(mnist.test_images), y),
+        "canvas_test": (canvas_set(mnist.test_images, y, seed + 2)[0], y),
+        **unseen_style_sets(mnist.test_images, y, seed + 3),
+    }
+    results, accuracy, rejected, ece_before, ece_after = {}, {}, {}, {}, {}
+    for name, (x, labels) in digit_sets.items():
+        out, raw = outputs(x), outputs(x, 1.0)
+        results[name] = out["probabilities"]
+        accuracy[name] = float((out["probabilities"].argmax(1) == labels).mean())
+        rejected[name] = float((out["not_a_digit"] >= threshold).mean())
+        for ece, o in ((ece_before, raw), (ece_after, out)):
+            p = o["probabilities"]
+            ece[name] = round(expected_calibration_error(p.max(1), p.argmax(1) == labels), 5)
+    negatives = {name: outputs(x)["not_a_digit"]
+                 for name, x in negative_sets(mnist.test_images, seed + 4).items()}
+    for name, scores in negatives.items():
+        rejected[name] = float((scores >= threshold).mean())
+    held_out = np.concatenate([v for k, v in negatives.items() if "training" not in k])
+    digits_canvas = outputs(digit_sets["canvas_test"][0])["not_a_digit"]
+    return {
+        "accuracy": accuracy,
+        "not_a_digit": {"rejected": rejected, "threshold": threshold,
+                        "auroc_canvas_test_vs_held_out": round(auroc(held_out, digits_canvas), 5)},
+        "calibration": {"temperature": temperature, "before": ece_before, "after": ece_after},
+    }, results
 
 
 def confusion(y_true: npt.NDArray[np.uint8], y_pred: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

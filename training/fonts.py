@@ -1,0 +1,93 @@
+"""Handwriting fonts (SIL Open Font License) for training digits and not-a-digit symbols.
+
+    python -m training.fonts          # (re)fetch them with npm and verify their checksums
+
+The .woff2 files and their licences are committed in training/fonts/, so training works offline;
+this script documents where they come from and refetches them reproducibly: the npm packages
+@fontsource/<name> at the pinned version, latin subset, weight 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+from functools import cache
+from pathlib import Path
+
+FOLDER = Path(__file__).resolve().parent / "fonts"
+VERSION = "5.3.0"
+SHA256 = {
+    "architects-daughter": "284a3c1856b253a681c180bf5328cae3b94d4aaab702f6385490ec4e1b449df3",
+    "caveat-brush": "1e1ef30f8b69c21206603097ad0ba68591539af68214f7cfb2fbd23991accd48",
+    "caveat": "d0b7b931b8980049327e8f8f9ac264617c8200b8422d62e886473d3d9527bad3",
+    "covered-by-your-grace": "d2e1a521cf22027d0bb0651f2e6fff548320c18482dd8d52bc4e785563136050",
+    "dancing-script": "570e4265bbcb453353ce2fdf63d179332d8daa92691d567547b8a383f3b46c3b",
+    "gloria-hallelujah": "90b0ef8d2ed6d4b46b4e010e7b335b182c45c330a15bac3ca76497dbae544700",
+    "indie-flower": "cb57752edc96294323252e8d84fa25f975943b2ef3e87b2c984b15ca935d7657",
+    "kalam": "954410601a823f37e219f7930b7446f86afa15621326a7078d56fb9c910135cb",
+    "nanum-pen-script": "899aa0335c147f0574f17a09fce2e301179cb0232bc96e17feded9d1a06ad5aa",
+    "nothing-you-could-do": "84e79a16406aaa9d2bc81583fa7e9f692ed0ad1612967a7deb5ef47f8c1fc6c5",
+    "patrick-hand": "ac5bc9033b2572bf84d39f7150c1634e37ed16e8dbee632d6d0bceac0bbf0199",
+    "reenie-beanie": "f86de18375e3edba402d39ff85030e270f724d7af865f74a74c92f34a947072c",
+    "shadows-into-light": "2498c027559c4ae9a920e18e30031193148983e7ea195416d62c5d0ea2eaa3ac",
+}
+# Never seen in training: the unseen-style test's writers.
+HELD_OUT = ("kalam", "nothing-you-could-do", "covered-by-your-grace")
+TRAINING = tuple(name for name in SHA256 if name not in HELD_OUT)
+
+
+@cache
+def font_bytes(name: str) -> bytes:
+    """The verified .woff2 of a font; raises RuntimeError if missing or altered."""
+    path = FOLDER / f"{name}.woff2"
+    if not path.is_file():
+        raise RuntimeError(f"{path} is missing; run python -m training.fonts")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != SHA256[name]:
+        raise RuntimeError(f"{path} does not match its sha256; run python -m training.fonts")
+    return data
+
+
+def fetch(names: tuple[str, ...] = tuple(SHA256)) -> None:
+    """Fetch each font's npm package, keep its latin .woff2 and its licence, verify sha256."""
+    FOLDER.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            spec = f"@fontsource/{name}@{VERSION}"
+            subprocess.run(["npm", "pack", spec, "--silent"], cwd=tmp, check=True,
+                           capture_output=True)
+            with tarfile.open(Path(tmp) / f"fontsource-{name}-{VERSION}.tgz") as tar:
+                member = tar.extractfile(f"package/files/{name}-latin-400-normal.woff2")
+                licence = tar.extractfile("package/LICENSE")
+                assert member is not None and licence is not None
+                data = member.read()
+                if hashlib.sha256(data).hexdigest() != SHA256[name]:
+                    raise RuntimeError(f"{spec}: the woff2 does not match its pinned sha256")
+                (FOLDER / f"{name}.woff2").write_bytes(data)
+                (FOLDER / f"{name}.LICENSE").write_bytes(licence.read())
+            print(f"{spec}: ok")
+
+
+def glyph(name: str, text: str, size: int = 80, stroke: int = 0):  # type: ignore[no-untyped-def]
+    """`text` drawn in font `name`: a uint8 image, ink bright on 0, cropped to its ink."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(io.BytesIO(font_bytes(name)), size)
+    image = Image.new("L", (size * 3, size * 2), 0)
+    ImageDraw.Draw(image).text((size // 2, size // 3), text, fill=255, font=font,
+                               stroke_width=stroke, stroke_fill=255)
+    ink = np.asarray(image)
+    ys, xs = np.nonzero(ink)
+    if not len(ys):
+        return np.zeros((1, 1), np.uint8)
+    return ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].copy()
+
+
+if __name__ == "__main__":
+    fetch()
+    sys.exit(0)

@@ -1,0 +1,213 @@
+"""What model v2 trains on, and the fixed test sets it is measured on.
+
+Training (one epoch): every MNIST training digit once, 70 % drawn on a canvas as in v1 and 30 %
+redrawn as pen strokes from its skeleton (with a style for some 0s, 1s, 7s and 9s), plus digits
+from the training fonts, style templates and not-a-digit drawings from the training generators.
+Held out of training entirely, for the tests: three fonts (training/fonts.py HELD_OUT), three
+not-a-digit generators (synth.HELD_OUT_NEGATIVES) and every MNIST test digit.
+
+Every item becomes a 28x28 field, is drawn on a random canvas by augment.render_on_canvas and goes
+through digitrt.preprocess, exactly as at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from . import synth
+from .augment import render_on_canvas
+from .fonts import HELD_OUT, TRAINING
+
+NOT_A_DIGIT = 10  # the eleventh class
+CLASSES = 11
+STROKE_SHARE = 0.3  # of MNIST digits redrawn as pen strokes
+STYLE_SHARE = 0.4  # of redrawn 0s, 1s, 7s and 9s given their style
+# Per epoch, relative to the number of MNIST digits (55k: 8k font digits, 2k templates, 11k
+# non-digits). Drawing strokes and fonts is the slow part, so each is drawn once into a pool at
+# the start (about a minute); every epoch puts them on new random canvases.
+FONT_SHARE, TEMPLATE_SHARE, NEGATIVE_SHARE = 0.145, 0.036, 0.2
+POOL = 1.4  # pools hold this many times an epoch's draw
+
+U8 = npt.NDArray[np.uint8]
+F32 = npt.NDArray[np.float32]
+Field = Callable[[np.random.Generator], U8]
+
+# Item kinds: what `field` draws for (kind, ref).
+MNIST, STROKES, STYLED, FONT, TEMPLATE, NEGATIVE = range(6)
+TEMPLATE_NAMES = tuple(synth.TEMPLATES)
+
+
+class Mix:
+    """The training items of each epoch, and how to draw any of them."""
+
+    def __init__(self, images: U8, labels: npt.NDArray[np.uint8], seed: int) -> None:
+        self.images, self.labels, self.seed = images, labels, seed
+        n = len(images)
+        self.n_fonts, self.n_templates = round(FONT_SHARE * n), round(TEMPLATE_SHARE * n)
+        self.n_negatives = round(NEGATIVE_SHARE * n)
+        rng = np.random.default_rng([seed, 11])
+        skeletons = np.concatenate([synth.skeletonize(images[i : i + 5000])
+                                    for i in range(0, n, 5000)])
+        self.strokes = np.stack([synth.redraw(s, rng) for s in skeletons])
+        self.styled_index = np.flatnonzero(np.isin(labels, list(synth.STYLE_BY_DIGIT)))
+        self.styled = np.stack([synth.redraw(skeletons[i], rng, synth.STYLE_BY_DIGIT[int(labels[i])])
+                                for i in self.styled_index]) if len(self.styled_index) else None
+        font_digits = rng.integers(0, 10, round(POOL * self.n_fonts))
+        self.fonts = [synth.font_digit(str(rng.choice(TRAINING)), int(d), rng) for d in font_digits]
+        self.font_labels = font_digits.astype(np.uint8)
+        names = rng.integers(0, len(TEMPLATE_NAMES), round(POOL * self.n_templates))
+        self.templates = [synth.template(TEMPLATE_NAMES[t], rng) for t in names]
+        self.template_labels = np.array([synth.TEMPLATES[TEMPLATE_NAMES[t]][0] for t in names],
+                                        np.uint8)
+        generators = rng.integers(0, len(synth.TRAINING_NEGATIVES), round(POOL * self.n_negatives))
+        self.negatives = [synth.negative(synth.TRAINING_NEGATIVES[g], rng, TRAINING, images)
+                          for g in generators]
+
+    def epoch(self, epoch: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                                          npt.NDArray[np.uint8]]:
+        """(kinds, refs, labels) of one epoch's items, shuffled; seeded by (seed, epoch)."""
+        rng = np.random.default_rng([self.seed, epoch, 7])
+        n = len(self.images)
+        kinds = np.where(rng.random(n) < STROKE_SHARE, STROKES, MNIST)
+        styled = np.isin(self.labels, list(synth.STYLE_BY_DIGIT)) & (rng.random(n) < STYLE_SHARE)
+        kinds[(kinds == STROKES) & styled] = STYLED
+        fonts = rng.choice(len(self.fonts), self.n_fonts, replace=False)
+        templates = rng.choice(len(self.templates), self.n_templates, replace=False)
+        negatives = rng.choice(len(self.negatives), self.n_negatives, replace=False)
+        all_kinds = np.concatenate([kinds, np.full(len(fonts), FONT),
+                                    np.full(len(templates), TEMPLATE),
+                                    np.full(len(negatives), NEGATIVE)])
+        refs = np.concatenate([np.arange(n), fonts, templates, negatives])
+        labels = np.concatenate([self.labels, self.font_labels[fonts],
+                                 self.template_labels[templates],
+                                 np.full(len(negatives), NOT_A_DIGIT)]).astype(np.uint8)
+        order = rng.permutation(len(all_kinds))
+        return all_kinds[order], refs[order], labels[order]
+
+    def field(self, kind: int, ref: int) -> U8:
+        """The 28x28 field of one item."""
+        if kind == MNIST:
+            return self.images[ref]
+        if kind == STROKES:
+            return self.strokes[ref]
+        if kind == STYLED:
+            assert self.styled is not None
+            return self.styled[np.searchsorted(self.styled_index, ref)]
+        if kind == FONT:
+            return self.fonts[ref]
+        if kind == TEMPLATE:
+            return self.templates[ref]
+        return self.negatives[ref]
+
+    def batch(self, kinds: npt.NDArray[np.int64], refs: npt.NDArray[np.int64],
+              rng: np.random.Generator) -> F32:
+        """Put a batch's fields on random canvases and preprocess them: (N, 28, 28, 1)."""
+        return on_canvases([self.field(int(k), int(r)) if k >= 0 else np.zeros((28, 28), np.uint8)
+                            for k, r in zip(kinds, refs, strict=True)], rng)
+
+
+def on_canvases(fields: list[U8], rng: np.random.Generator) -> F32:
+    """Each field drawn on a random canvas (augment.render_on_canvas), then preprocessed."""
+    from digitrt import preprocess
+
+    out = np.empty((len(fields), 28, 28, 1), np.float32)
+    for i, field in enumerate(fields):
+        out[i, :, :, 0] = preprocess(render_on_canvas(field, rng))
+    return out
+
+
+# ---------------------------------------------------------------- fixed test sets
+
+
+def unseen_style_sets(test_images: U8, test_labels: npt.NDArray[np.uint8], seed: int,
+                      per_set: int = 2000) -> dict[str, tuple[F32, npt.NDArray[np.uint8]]]:
+    """Digits in styles training never saw, on canvases: held-out fonts, MNIST *test* digits
+    redrawn as strokes, and each style applied to MNIST test digits of its digit."""
+    rng = np.random.default_rng([seed, 101])
+    sets: dict[str, tuple[F32, npt.NDArray[np.uint8]]] = {}
+    digits = rng.integers(0, 10, per_set)
+    fonts = rng.choice(HELD_OUT, per_set)
+    sets["held-out fonts"] = (on_canvases([synth.font_digit(str(f), int(d), rng)
+                                           for f, d in zip(fonts, digits, strict=True)], rng),
+                              digits.astype(np.uint8))
+    pick = rng.permutation(len(test_images))[:per_set]
+    skeletons = synth.skeletonize(test_images[pick])
+    sets["strokes (MNIST test)"] = (on_canvases([synth.redraw(s, rng) for s in skeletons], rng),
+                                    test_labels[pick])
+    for name, (digit, _) in synth.STYLES.items():
+        idx = np.flatnonzero(test_labels == digit)[: per_set // 4]
+        skel = synth.skeletonize(test_images[idx])
+        sets[f"{name} (MNIST test)"] = (on_canvases([synth.redraw(s, rng, name) for s in skel], rng),
+                                        test_labels[idx])
+    for name in ("curved-top 4", "open 4"):
+        n = per_set // 4
+        sets[f"{name} (template)"] = (on_canvases([synth.template(name, rng) for _ in range(n)], rng),
+                                      np.full(n, synth.TEMPLATES[name][0], np.uint8))
+    return sets
+
+
+def negative_sets(test_images: U8, seed: int, per_set: int = 1500) -> dict[str, F32]:
+    """Non-digits for the not-a-digit test: generators and fonts training never saw, and new
+    draws of the training generators."""
+    rng = np.random.default_rng([seed, 202])
+    held = [synth.negative(str(rng.choice(synth.HELD_OUT_NEGATIVES)), rng, HELD_OUT, test_images)
+            for _ in range(per_set)]
+    letters = [synth.negative(str(rng.choice(["letter", "symbol"])), rng, HELD_OUT, test_images)
+               for _ in range(per_set)]
+    seen = [synth.negative(str(rng.choice(synth.TRAINING_NEGATIVES)), rng, TRAINING, test_images)
+            for _ in range(per_set)]
+    return {
+        "held-out generators (spiral, shape, half digit)": on_canvases(held, rng),
+        "letters and symbols in held-out fonts": on_canvases(letters, rng),
+        "training generators, new drawings": on_canvases(seen, rng),
+    }
+
+
+def validation_sets(images: U8, labels: npt.NDArray[np.uint8], seed: int
+                    ) -> tuple[F32, npt.NDArray[np.uint8], F32]:
+    """Validation digits (MNIST validation split on canvases, training fonts, strokes) and
+    negatives (training generators): where the temperature and the threshold are chosen."""
+    rng = np.random.default_rng([seed, 303])
+    skeletons = synth.skeletonize(images[:1000])
+    fields = [*list(images), *[synth.redraw(s, rng) for s in skeletons]]
+    y = [*labels, *labels[:1000]]
+    digits = rng.integers(0, 10, 1000)
+    fields += [synth.font_digit(str(rng.choice(TRAINING)), int(d), rng) for d in digits]
+    y += list(digits)
+    negatives = [synth.negative(str(rng.choice(synth.TRAINING_NEGATIVES)), rng, TRAINING, images)
+                 for _ in range(1500)]
+    return on_canvases(fields, rng), np.asarray(y, np.uint8), on_canvases(negatives, rng)
+
+
+# ---------------------------------------------------------------- measures
+
+
+def expected_calibration_error(confidence: npt.NDArray[np.floating], correct: npt.NDArray[np.bool_],
+                               bins: int = 15) -> float:
+    """ECE with equal-width bins: the gap between confidence and accuracy, weighted by bin size."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        in_bin = which == b
+        if in_bin.any():
+            ece += in_bin.mean() * abs(float(confidence[in_bin].mean()) - float(correct[in_bin].mean()))
+    return float(ece)
+
+
+def auroc(negative_scores: npt.NDArray[np.floating], positive_scores: npt.NDArray[np.floating]) -> float:
+    """Probability that a random negative scores above a random positive (ties count half)."""
+    scores = np.concatenate([negative_scores, positive_scores])
+    ranks = scores.argsort().argsort().astype(np.float64) + 1
+    # average ranks for ties
+    order = np.argsort(scores)
+    sorted_scores = scores[order]
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    for f, c in zip(first, counts, strict=True):
+        if c > 1:
+            ranks[order[f : f + c]] = f + (c + 1) / 2
+    n_neg, n_pos = len(negative_scores), len(positive_scores)
+    return float((ranks[:n_neg].sum() - n_neg * (n_neg + 1) / 2) / (n_neg * n_pos))
