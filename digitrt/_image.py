@@ -230,8 +230,7 @@ def _to_uint8(a: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
     if a.dtype == np.uint16:
         return np.asarray(cv2.convertScaleAbs(a, alpha=255 / 65535))
     if a.dtype in (np.float16, np.float32, np.float64):
-        f = a.astype(np.float32, copy=False)
-        lo, hi = float(f.min()), float(f.max())  # NaN propagates into both
+        lo, hi = float(a.min()), float(a.max())  # NaN propagates into both; before any cast
         if not (np.isfinite(lo) and np.isfinite(hi)):
             raise ImageError(f"received {_describe(a)} containing NaN or infinity; {ACCEPTED}")
         if lo < 0.0 or hi > 1.0:
@@ -239,7 +238,7 @@ def _to_uint8(a: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
                 f"received a float array with values in [{lo:g}, {hi:g}]; float images must lie "
                 "in [0, 1] (divide 0-255 data by 255, or pass it as uint8)"
             )
-        return np.asarray(cv2.convertScaleAbs(f, alpha=255.0))
+        return np.asarray(cv2.convertScaleAbs(a.astype(np.float32, copy=False), alpha=255.0))
     raise ImageError(f"received {_describe(a)}: unsupported dtype; {ACCEPTED}")
 
 

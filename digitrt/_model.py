@@ -12,11 +12,13 @@ import numpy.typing as npt
 
 from ._errors import ArgumentTypeError, ModelError, check_int
 from ._models import resolve_model
+from ._profile import EMBEDDING, file_sha256
 from ._version import PREPROCESSING_VERSION
 
 MNIST_SIZE = 28
 MAX_THREADS = 64  # onnxruntime builds a thread pool up front: 4096 threads took 86 s
 PROBABILITIES = "probabilities"  # the output every digitrt model has
+NOT_A_DIGIT = "not_a_digit"  # v2 models: the probability that the drawing is not a digit, [N]
 _SIGNATURE = "input float32 [N, 28, 28, 1] and output float32 [N, 10]"
 
 
@@ -90,6 +92,8 @@ class Model:
         self.input_name, probabilities = self._check_signature()
         self.output_names: tuple[str, ...] = tuple(o.name for o in self._session.get_outputs())
         self._probabilities = [probabilities]
+        self._scored = [probabilities, NOT_A_DIGIT] if NOT_A_DIGIT in self.output_names else None
+        self._sha256: str | None = None
         self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
         self.name: str = self.metadata.get("model", self.path.stem)
         self._check_outputs()
@@ -161,6 +165,48 @@ class Model:
         result: npt.NDArray[np.float32] = self._session.run(
             self._probabilities, {self.input_name: batch})[0]
         return result
+
+    @property
+    def has_not_a_digit(self) -> bool:
+        """True when the model scores drawings for not being a digit (digitrt's v2 models)."""
+        return self._scored is not None
+
+    def run_scored(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Probabilities and the not-a-digit score in one run: (N, 11), the score last (0 for a
+        model without one)."""
+        if self._scored is None:
+            p = self.run(batch)
+            return np.concatenate([p, np.zeros((len(p), 1), np.float32)], axis=1)
+        p, score = self._session.run(self._scored, {self.input_name: batch})
+        out = np.empty((len(p), 11), np.float32)
+        out[:, :10] = p
+        out[:, 10] = score.reshape(-1)
+        return out
+
+    def run_scored_embedded(self, batch: npt.NDArray[np.float32]
+                            ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """`run_scored` and the embedding, in one run.
+
+        Raises:
+            ModelError: the model has no embedding output.
+        """
+        if EMBEDDING not in self.output_names:
+            raise ModelError(f"{self.name} has no {EMBEDDING!r} output (digitrt's models have it "
+                             "since 0.2.0); personalization needs it")
+        names = [*(self._scored or self._probabilities), EMBEDDING]
+        outputs = self._session.run(names, {self.input_name: batch})
+        scored = np.zeros((len(outputs[0]), 11), np.float32)
+        scored[:, :10] = outputs[0]
+        if self._scored is not None:
+            scored[:, 10] = outputs[1].reshape(-1)
+        return scored, outputs[-1]
+
+    @property
+    def sha256(self) -> str:
+        """The model file's sha256 (what a personal profile is tied to)."""
+        if self._sha256 is None:
+            self._sha256 = file_sha256(self.path)
+        return self._sha256
 
     def run_outputs(self, batch: npt.NDArray[np.float32], *names: str) -> dict[str, Any]:
         """Named outputs of the graph for a ready batch (e.g. an embedding, where it has one).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from ._errors import ArgumentTypeError, ArgumentValueError, ImageError, ModelErr
 from ._image import ImageInput
 from ._model import MNIST_SIZE, Model, first_line
 from ._preprocess import prepare
+from ._profile import Profile
+from ._samples import SampleStore
 
 Status = Literal["digit", "blank", "not_a_digit"]
 
@@ -33,12 +36,19 @@ class Prediction:
 
     Attributes:
         digit: the recognised digit 0-9; None exactly when `status` is not "digit".
-        confidence: the probability of `digit` (0.0 when blank).
-        status: "digit"; "blank" when the image holds no ink (the model is not run).
-        unsure: True when `confidence` is below the recognizer's `unsure_below`: show the
-            runner-up (`top(2)`) or ask the user to write again.
-        probabilities: float32 array of shape (10,), the model's probability for each digit
-            (all zeros when blank).
+        confidence: the calibrated probability of `digit`; for "not_a_digit", the not-a-digit
+            score; 0.0 when blank.
+        status: "digit"; "not_a_digit" when the drawing does not look like a digit (a doodle, a
+            letter, a dot; see `Recognizer`'s `reject`); "blank" when the image holds no ink (the
+            model is not run).
+        unsure: True when a digit's `confidence` is below the recognizer's `unsure_below`: show
+            the runner-up (`top(2)`) or ask the user to write again.
+        best_guess: the most probable digit, even when the status is "not_a_digit" (None when
+            blank).
+        not_a_digit_score: the model's probability that this is not a digit (0.0 when blank or
+            for a model without that output).
+        probabilities: float32 array of shape (10,), each digit's calibrated probability given
+            that the drawing is a digit (all zeros when blank).
         image: the float32 (28, 28) image the model saw, as returned by `digitrt.preprocess`.
     """
 
@@ -46,6 +56,8 @@ class Prediction:
     confidence: float
     status: Status
     unsure: bool
+    best_guess: int | None
+    not_a_digit_score: float
     probabilities: npt.NDArray[np.float32] = field(repr=False, compare=False)
     image: npt.NDArray[np.float32] = field(repr=False, compare=False)
 
@@ -55,7 +67,8 @@ class Prediction:
         return self.status == "blank"
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
-        """The k (0-10) most probable digits with their probabilities, most probable first."""
+        """The k (0-10) most probable digits with their probabilities, most probable first (also
+        for a "not_a_digit" answer: what it would be if it were a digit)."""
         check_int("k", k, 0, 10)
         if self.status == "blank":
             return []
@@ -67,7 +80,7 @@ def _blank(image: npt.NDArray[np.float32]) -> Prediction:
     probabilities = np.zeros(10, np.float32)
     probabilities.flags.writeable = False
     image.flags.writeable = False
-    return Prediction(None, 0.0, "blank", False, probabilities, image)
+    return Prediction(None, 0.0, "blank", False, None, 0.0, probabilities, image)
 
 
 class Recognizer:
@@ -83,6 +96,12 @@ class Recognizer:
         threads: onnxruntime intra-op threads; 1 is fastest for single images.
         providers: onnxruntime execution providers; default CPUExecutionProvider.
         unsure_below: predictions with a lower confidence are marked `unsure` (default 0.60).
+        reject: a drawing whose not-a-digit score reaches this is answered "not_a_digit"; None
+            uses the threshold shipped in the model's metadata (chosen so that about 0.15 % of
+            validation digits are rejected; see the model card); 1.0 never rejects. Models
+            without a not-a-digit output never reject.
+        profile: a personal profile saved by `save_profile` (a path), so predictions use that
+            writer's samples; see `adapt`.
 
     Raises:
         ModelError: the model is missing, corrupt or incompatible, or a provider is unavailable.
@@ -95,6 +114,8 @@ class Recognizer:
         threads: int = 1,
         providers: Sequence[str] | None = None,
         unsure_below: float = UNSURE_BELOW,
+        reject: float | None = None,
+        profile: str | os.PathLike[str] | Profile | None = None,
     ) -> None:
         if not isinstance(unsure_below, (int, float)) or isinstance(unsure_below, bool):
             raise ArgumentTypeError(f"unsure_below must be a number from 0 to 1, got "
@@ -104,11 +125,77 @@ class Recognizer:
         self.model: Model = model if isinstance(model, Model) else Model(
             model, threads=threads, providers=providers)
         self.unsure_below = float(unsure_below)
-        self._run = self.model.run
+        if reject is None:
+            reject = float(self.model.metadata.get("not_a_digit_threshold", 1.0))
+        elif not isinstance(reject, (int, float)) or isinstance(reject, bool):
+            raise ArgumentTypeError(f"reject must be a number from 0 to 1 or None, got {reject!r:.60}")
+        if not 0.0 <= reject <= 1.0:
+            raise ArgumentValueError(f"reject must be from 0 to 1, got {reject}")
+        self.reject = float(reject) if self.model.has_not_a_digit else 1.0
+        if profile is not None and not isinstance(profile, Profile):
+            if not isinstance(profile, (str, os.PathLike)):
+                raise ArgumentTypeError(f"profile must be a path to a saved profile, got "
+                                        f"{type(profile).__name__}")
+            profile = Profile.load(profile, self.model.sha256, self.model.name)
+        elif profile is not None and profile.model_sha256 != self.model.sha256:
+            raise ModelError(f"this profile was made for another model, not {self.model.name}")
+        self.profile: Profile | None = profile
+        self._run = self.model.run_scored if profile is None else self._run_personal
         try:  # warm up the whole path once: the first run allocates and is several times slower
             self.predict(_WARM_UP_CANVAS)
         except Exception as e:
             raise ModelError(f"model {str(self.path)!r} failed a test run: {first_line(e)}") from None
+
+    def _run_personal(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        scored, embedding = self.model.run_scored_embedded(batch)
+        assert self.profile is not None
+        self.profile.adjust(scored, embedding)
+        return scored
+
+    def adapt(self, samples: str | os.PathLike[str] | SampleStore | Iterable[tuple[ImageInput, int]]
+              ) -> Recognizer:
+        """A new Recognizer that also knows this writer's samples; this one is unchanged.
+
+        Takes well under a second for a hundred samples: each sample's embedding is computed
+        once and kept (see the model card for the method and what it gains per writer).
+
+        Args:
+            samples: a samples folder as the drawing window writes it (DIR/<digit>/*.png), a
+                SampleStore, or an iterable of (image, digit) pairs. Samples already in this
+                recognizer's profile are kept.
+
+        Returns:
+            The adapted Recognizer (same model session, same settings).
+
+        Raises:
+            ModelError: the model has no embedding output.
+            ArgumentTypeError: `samples` is none of the above.
+
+        Unreadable files, blank drawings, labels that are not 0-9 and anything else unusable are
+        skipped and counted in one warning; with nothing usable the new recognizer answers as
+        this one does.
+        """
+        images, labels = _load_samples(samples)
+        embeddings = np.zeros((0, 0), np.float32)
+        if len(labels):
+            _, embeddings = self.model.run_scored_embedded(images[..., None])
+        if self.profile is not None and len(self.profile.labels):
+            embeddings = (np.concatenate([self.profile.embeddings, embeddings])
+                          if len(labels) else self.profile.embeddings)
+            labels = np.concatenate([self.profile.labels, labels])
+        profile = Profile(embeddings, labels, self.model.sha256) if len(labels) else None
+        return Recognizer(self.model, unsure_below=self.unsure_below, reject=self.reject,
+                          profile=profile)
+
+    def save_profile(self, path: str | os.PathLike[str]) -> None:
+        """Save this recognizer's personal profile (made by `adapt`) to a file.
+
+        Raises:
+            ModelError: the recognizer has no profile, or the file cannot be written.
+        """
+        if self.profile is None:
+            raise ModelError("this recognizer has no profile to save; make one with adapt()")
+        self.profile.save(path)
 
     @property
     def path(self) -> Path:
@@ -125,15 +212,20 @@ class Recognizer:
         """The model's metadata: accuracy, training command, date, versions."""
         return self.model.metadata
 
-    def _decide(self, probabilities: npt.NDArray[np.float32],
+    def _decide(self, scored: npt.NDArray[np.float32],
                 image: npt.NDArray[np.float32]) -> Prediction:
+        """The decision for one image from its model row: ten probabilities, then the score."""
+        probabilities = scored[:10]
         probabilities.flags.writeable = False
         image.flags.writeable = False
         # Python's max on ten floats: cheaper than NumPy's argmax when predict's caches are cold.
-        values = probabilities.tolist()
+        values = scored.tolist()
+        score = values.pop()
         confidence = max(values)
         digit = values.index(confidence)
-        return Prediction(digit, confidence, "digit", confidence < self.unsure_below,
+        if score >= self.reject and self.reject < 1.0:
+            return Prediction(None, score, "not_a_digit", False, digit, score, probabilities, image)
+        return Prediction(digit, confidence, "digit", confidence < self.unsure_below, digit, score,
                           probabilities, image)
 
     def predict(self, image: ImageInput) -> Prediction:
@@ -197,3 +289,48 @@ class Recognizer:
 
     def __repr__(self) -> str:
         return f"Recognizer({self.name!r}, path={str(self.path)!r})"
+
+
+def _load_samples(samples: object) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """Preprocessed sample images and their digits, from a folder, a store or (image, digit)
+    pairs; what cannot be used is skipped and counted in one warning."""
+    if isinstance(samples, (str, os.PathLike)):
+        samples = SampleStore(samples)
+    if isinstance(samples, SampleStore):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            images, labels = samples.load()
+        for w in caught:  # one warning, raised where adapt was called
+            warnings.warn(str(w.message), stacklevel=3)
+        return images, labels.astype(np.int64)
+    if isinstance(samples, (bytes, np.ndarray)) or not isinstance(samples, Iterable):
+        raise ArgumentTypeError(f"samples must be a samples folder, a SampleStore or (image, "
+                                f"digit) pairs, got {type(samples).__name__}")
+    kept: list[npt.NDArray[np.float32]] = []
+    digits: list[int] = []
+    skipped: dict[str, int] = {}
+    for item in samples:
+        try:
+            image, digit = item
+        except (TypeError, ValueError):
+            skipped["not an (image, digit) pair"] = skipped.get("not an (image, digit) pair", 0) + 1
+            continue
+        if not isinstance(digit, (int, np.integer)) or isinstance(digit, bool) or not 0 <= digit <= 9:
+            skipped["label not 0-9"] = skipped.get("label not 0-9", 0) + 1
+            continue
+        try:
+            x = prepare(image)
+        except ImageError:
+            skipped["unreadable"] = skipped.get("unreadable", 0) + 1
+            continue
+        if x is None:
+            skipped["blank"] = skipped.get("blank", 0) + 1
+            continue
+        kept.append(x)
+        digits.append(int(digit))
+    if skipped:
+        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
+        warnings.warn(f"adapt: skipped {sum(skipped.values())} samples ({detail})", stacklevel=3)
+    if not kept:
+        return np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.float32), np.zeros(0, np.int64)
+    return np.stack(kept), np.asarray(digits, np.int64)

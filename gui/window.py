@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QBuffer, QIODevice, QStandardPaths, Qt, QTimer
 from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QImage, QKeyEvent, QKeySequence
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -67,6 +69,7 @@ class MainWindow(QMainWindow):
 
         self.recognizers: dict[str, digitrt.Recognizer] = {}
         self.recognizer = self._load_model(model)
+        self.personal: digitrt.Recognizer | None = None  # the recognizer adapted to the samples
 
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -74,6 +77,7 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.predict_now)
 
         self._build()
+        self._adapt_to_samples()
         self._refresh_counts()
         self.show_prediction(None)
         if self._model_error:
@@ -92,6 +96,11 @@ class MainWindow(QMainWindow):
         self.model_box.currentIndexChanged.connect(
             lambda _: self.switch_model(self.model_box.currentData())
         )
+        self.personal_box = QCheckBox("Use my samples")
+        self.personal_box.setChecked(True)
+        self.personal_box.setToolTip("Predict with your saved samples (untick to compare with "
+                                     "the model alone)")
+        self.personal_box.toggled.connect(lambda _: self.predict_now())
         open_button = QPushButton("Open image…")
         open_button.clicked.connect(self.open_dialog)
         self.undo_button = QPushButton("Undo")
@@ -111,6 +120,7 @@ class MainWindow(QMainWindow):
         top = QHBoxLayout()
         top.addWidget(QLabel("Model"))
         top.addWidget(self.model_box, 1)
+        top.addWidget(self.personal_box)
         top.addWidget(open_button)
         left.addLayout(top)
         left.addWidget(self.canvas)
@@ -193,7 +203,7 @@ class MainWindow(QMainWindow):
         # No child takes the keyboard focus, so digit, [ ], Esc and Delete keys always reach
         # keyPressEvent (a focused combo box would swallow digits for its item search).
         for widget in (self.model_box, open_button, self.undo_button, clear_button,
-                       self.pen_slider):
+                       self.pen_slider, self.personal_box):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._update_status()
 
@@ -222,11 +232,30 @@ class MainWindow(QMainWindow):
             return
         self.current_model = name
         self.recognizer = self.recognizers[name]
+        self._adapt_to_samples()
         index = self.model_box.findData(name)
         if index != self.model_box.currentIndex():
             self.model_box.setCurrentIndex(index)
         self._update_status()
         self.predict_now()
+
+    def _adapt_to_samples(self) -> None:
+        """Learn the saved samples (well under a second for hundreds of them)."""
+        self.personal = None
+        if self.recognizer is None or not any(self.samples.counts()):
+            return
+        try:
+            with warnings.catch_warnings():  # unreadable files are simply not learnt
+                warnings.simplefilter("ignore")
+                self.personal = self.recognizer.adapt(self.samples)
+        except digitrt.DigitrtError:  # e.g. a model without an embedding output
+            self.personal = None
+
+    def active_recognizer(self) -> digitrt.Recognizer | None:
+        """The recognizer predictions use: the personal one when ticked and available."""
+        if self.personal is not None and self.personal_box.isChecked():
+            return self.personal
+        return self.recognizer
 
     # ------------------------------------------------------------ prediction
     def _drawing_changed(self) -> None:
@@ -237,11 +266,12 @@ class MainWindow(QMainWindow):
     def predict_now(self) -> None:
         """Predict the canvas now (the timer's target; also called on release)."""
         self.timer.stop()
-        if self.recognizer is None:
+        recognizer = self.active_recognizer()
+        if recognizer is None:
             return
         started = time.perf_counter()
         try:
-            prediction = self.recognizer.predict(self.canvas.array())
+            prediction = recognizer.predict(self.canvas.array())
         except digitrt.DigitrtError as e:
             self.show_error(str(e))
             return
@@ -259,6 +289,14 @@ class MainWindow(QMainWindow):
             self.verdict.setText("Draw a digit on the grey canvas.")
             self.bars.show_probabilities(np.zeros(10, np.float32), None)
             self.model_input.show_image(np.zeros((28, 28), np.float32))
+        elif p is not None and p.status == "not_a_digit":
+            self.digit_label.setText("?")
+            self.digit_label.setStyleSheet("color: #b45309;")
+            self.verdict.setText(
+                f"That does not look like a digit ({p.confidence:.1%} sure). Write one digit, "
+                f"or press its key to teach me (best guess: <b>{p.best_guess}</b>).")
+            self.bars.show_probabilities(p.probabilities, None)
+            self.model_input.show_image(p.image)
         elif p is not None:
             self.digit_label.setText(str(p.digit))
             if not p.unsure:
@@ -308,10 +346,11 @@ class MainWindow(QMainWindow):
 
     def open_image(self, path: Path) -> None:
         """Show an image file on the canvas and predict it (errors are shown, not raised)."""
-        if self.recognizer is None:
+        recognizer = self.active_recognizer()
+        if recognizer is None:
             return
         try:
-            prediction = self.recognizer.predict(path)
+            prediction = recognizer.predict(path)
         except digitrt.ImageError as e:
             self.show_error(str(e))
             return
@@ -337,7 +376,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ samples
     def save_sample(self, digit: int) -> Path | None:
         """Save the canvas as SAMPLES/<digit>/<time>.png, never overwriting a file."""
-        if self.last_prediction is None or self.last_prediction.digit is None:
+        if self.last_prediction is None or self.last_prediction.status == "blank":
             self.show_error("Nothing to save: draw a digit first.")
             return None
         buffer = QBuffer()
@@ -355,11 +394,24 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not save the sample: {e}")
             return None
         self._last_saved = (digit, data, path)
+        self._learn(digit)
         self.hide_error()
         self._refresh_counts()
         if bar is not None:
             bar.showMessage(f"Saved as a {digit}: {path}", 4000)
         return path
+
+    def _learn(self, digit: int) -> None:
+        """Add the drawing just saved to the personal recognizer at once."""
+        base = self.personal or self.recognizer
+        if base is None:
+            return
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.personal = base.adapt([(self.canvas.array(), digit)])
+        except digitrt.DigitrtError:
+            return
 
     def sample_counts(self) -> list[int]:
         return self.samples.counts()
@@ -369,6 +421,8 @@ class MainWindow(QMainWindow):
         self.bars.show_counts(counts)
         total = sum(counts)
         self.status_samples.setText(f"{total} sample{'' if total == 1 else 's'} in {self.samples_dir}")
+        self.personal_box.setText(f"Use my samples ({total})")
+        self.personal_box.setEnabled(self.personal is not None)
 
     # ------------------------------------------------------------ messages
     def show_error(self, message: str) -> None:

@@ -20,6 +20,9 @@ from digitrt import DigitrtError, ImageError, Model, ModelError, Recognizer
 from tests.strokes import draw_digit
 
 SEVEN = draw_digit(7, background=255)
+# A subprocess's own peak memory in KB (VmHWM; ru_maxrss would carry over the parent's peak).
+PEAK_KB = ("next(int(line.split()[1]) for line in open('/proc/self/status') "
+           "if line.startswith('VmHWM'))")
 
 
 def jpeg(image, quality=90):
@@ -88,16 +91,17 @@ def png_bomb(width, height):
 
 def test_decompression_bomb_is_refused_from_its_header_even_after_cv2_was_imported():
     """A 30000x30000 PNG is refused from its header in a process that imported cv2 before
-    digitrt (OpenCV's own limit is then not set): fast, and without allocating the image."""
-    code = ("import cv2, time, resource, digitrt\n"
+    digitrt (OpenCV's own limit is then not set), without allocating the image."""
+    code = ("import cv2, time, digitrt\n"
             f"data = {png_bomb(30000, 30000)!r}\n"
             "t = time.perf_counter()\n"
             "try:\n    digitrt.preprocess(data)\nexcept digitrt.ImageError as e:\n    print(e)\n"
-            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+            f"print(time.perf_counter() - t, {PEAK_KB})\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     message, numbers = out.stdout.strip().splitlines()
     seconds, max_rss_kb = map(float, numbers.split())
-    assert "30000x30000" in message and seconds < 1 and max_rss_kb < 400_000
+    # Decoding would take seconds and 1.8 GB; refused from the header it takes neither.
+    assert "30000x30000" in message and seconds < 5 and max_rss_kb < 400_000
 
 
 @pytest.mark.parametrize("data, fragment", [
@@ -148,10 +152,10 @@ def test_decoder_warnings_never_reach_stderr(tmp_path):
 
 def test_a_wide_array_leaves_no_memory_behind():
     """A 1 x 40,000,000 array is read without caching index arrays of its size."""
-    code = ("import numpy as np, digitrt, resource, gc\n"
+    code = ("import numpy as np, digitrt, gc\n"
             "p = digitrt.predict(np.full((1, 40_000_000), 255, np.uint8))\n"
             "gc.collect()\n"
-            "print(p.status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+            f"print(p.status, {PEAK_KB})\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     status, max_rss_kb = out.stdout.split()
     assert status == "blank" and int(max_rss_kb) < 700_000

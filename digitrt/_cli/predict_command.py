@@ -19,6 +19,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                               "probabilities")
     predict.add_argument("--top-k", type=int, default=1, metavar="K",
                          help="also show the K most probable digits (default 1)")
+    predict.add_argument("--samples", default=None, metavar="DIR",
+                         help="learn this writer's samples first (DIR/<digit>/*.png, as the "
+                              "drawing window saves them)")
+    predict.add_argument("--reject", type=float, default=None, metavar="T",
+                         help="answer 'not a digit' from this not-a-digit score on (0-1; "
+                              "default: the model's own threshold; 1 never rejects)")
     return predict  # type: ignore[no-any-return]
 
 
@@ -31,7 +37,15 @@ def run(args: argparse.Namespace) -> int:
     if args.top_k < 1 or args.top_k > 10:
         print(f"digitrt: error: --top-k must be 1-10, got {args.top_k}", file=sys.stderr)
         return 2
-    recognizer = Recognizer(args.model)
+    recognizer = Recognizer(args.model, reject=args.reject)
+    if args.samples is not None:
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            recognizer = recognizer.adapt(args.samples)
+        for w in caught:
+            print(f"digitrt: {w.message}", file=sys.stderr)
 
     def sources() -> Iterator[Any]:
         for name in args.files:
@@ -55,13 +69,17 @@ def run(args: argparse.Namespace) -> int:
                 "digit": p.digit,
                 "confidence": round(p.confidence, 6),
                 "status": p.status,
+                "best_guess": p.best_guess,
+                "not_a_digit_score": round(p.not_a_digit_score, 6),
                 "probabilities": [round(float(v), 6) for v in p.probabilities],
             }
             if args.top_k > 1:
                 record["top"] = [{"digit": d, "probability": round(q, 6)} for d, q in top]
             print(json.dumps(record), flush=True)
-        elif p.digit is None:
+        elif p.status == "blank":
             print(f"{shown(name)}: blank (no ink found)")
+        elif p.status == "not_a_digit":
+            print(f"{shown(name)}: not a digit ({p.confidence:.1%}; best guess {p.best_guess})")
         else:
             others = "".join(f"  {d}: {q:.1%}" for d, q in top[1:])
             print(f"{shown(name)}: {p.digit}  ({p.confidence:.1%}){others}")

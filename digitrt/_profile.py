@@ -1,0 +1,115 @@
+"""A writer's profile: their labelled samples in the model's embedding space, and how they
+adjust the model's answer. NumPy only; made by `Recognizer.adapt`, kept by `save_profile`.
+
+The method (measured in the model card): every sample's embedding (the penultimate layer, an
+output of digitrt's models) is kept, L2-normalised. For a new drawing, the cosine similarity to
+the closest sample of each enrolled digit is computed; a digit whose closest sample is more
+similar than GATE gets a bonus of WEIGHT per unit of similarity above it, added to the log of
+the model's probability, and the ten are renormalised.
+
+How it guards against forgetting other people's digits: a bonus needs a close match with one of
+this writer's own drawings (drawings of other writers rarely come that close), it only ever
+raises a digit the writer enrolled, it never lowers one, and it is bounded (at most WEIGHT *
+(1 - GATE) in log-probability).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ._errors import ModelError
+
+EMBEDDING = "embedding"
+# Chosen on simulated writers made from the *training* fonts (python -m training.personalize
+# --tune); the model card reports them on held-out writers.
+GATE = 0.80
+WEIGHT = 40.0
+FORMAT = "digitrt-profile-1"
+
+
+class Profile:
+    """The samples of one writer, for one model file.
+
+    Args:
+        embeddings: (n, D) embeddings of the samples (normalised here).
+        labels: (n,) their digits.
+        model_sha256: the model file's sha256; a profile only works with that model.
+    """
+
+    def __init__(self, embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.integer],
+                 model_sha256: str, gate: float = GATE, weight: float = WEIGHT) -> None:
+        order = np.argsort(labels, kind="stable")
+        e = np.asarray(embeddings, np.float32)[order]
+        norms = np.linalg.norm(e, axis=1, keepdims=True)
+        self.embeddings = (e / np.maximum(norms, 1e-12)).astype(np.float32)
+        self.labels = np.asarray(labels, np.int64)[order]
+        self.model_sha256 = model_sha256
+        self.gate, self.weight = float(gate), float(weight)
+        self.digits, self.starts = np.unique(self.labels, return_index=True)
+
+    def counts(self) -> list[int]:
+        """Samples per digit 0-9."""
+        return [int(n) for n in np.bincount(self.labels, minlength=10)]
+
+    def adjust(self, scored: npt.NDArray[np.float32], embedding: npt.NDArray[np.float32]) -> None:
+        """Adjust each row's ten probabilities (scored[:, :10]) in place for this writer."""
+        if not len(self.labels):
+            return
+        e = embedding / np.maximum(np.linalg.norm(embedding, axis=1, keepdims=True), 1e-12)
+        similarity = e @ self.embeddings.T  # (N, n)
+        closest = np.maximum.reduceat(similarity, self.starts, axis=1)  # (N, enrolled digits)
+        bonus = self.weight * np.maximum(closest - self.gate, 0.0)
+        if not bonus.any():
+            return
+        p = scored[:, :10]
+        logp = np.log(np.maximum(p, 1e-30))
+        logp[:, self.digits] += bonus
+        logp -= logp.max(axis=1, keepdims=True)
+        adjusted = np.exp(logp)
+        p[:] = adjusted / adjusted.sum(axis=1, keepdims=True)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the profile to `path` (a small .npz), atomically."""
+        target = Path(path)
+        buffer = io.BytesIO()
+        np.savez(buffer, format=np.array(FORMAT), embeddings=self.embeddings, labels=self.labels,
+                 model_sha256=np.array(self.model_sha256), gate=self.gate, weight=self.weight)
+        temporary = target.with_name(f".{target.name}.tmp")
+        try:
+            temporary.write_bytes(buffer.getvalue())
+            temporary.replace(target)
+        except OSError as e:
+            temporary.unlink(missing_ok=True)
+            raise ModelError(f"cannot write the profile {str(target)!r}: {e.strerror or e}") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], model_sha256: str, model_name: str) -> Profile:
+        """Read a profile; ModelError if it is unreadable or made for another model."""
+        try:
+            with np.load(Path(path), allow_pickle=False) as f:
+                if str(f["format"]) != FORMAT:
+                    raise ModelError(f"{os.fspath(path)!r} is not a digitrt profile "
+                                     f"(format {str(f['format'])!r}, expected {FORMAT!r})")
+                made_for = str(f["model_sha256"])
+                profile = cls(f["embeddings"], f["labels"], made_for, float(f["gate"]),
+                              float(f["weight"]))
+        except ModelError:
+            raise
+        except Exception as e:  # a corrupt or foreign file: numpy, zipfile or key errors
+            raise ModelError(f"cannot read the profile {os.fspath(path)!r}: "
+                             f"{type(e).__name__}: {e}") from None
+        if made_for != model_sha256:
+            raise ModelError(f"the profile {os.fspath(path)!r} was made for another model "
+                             f"(sha256 {made_for[:12]}...), not {model_name} "
+                             f"(sha256 {model_sha256[:12]}...); adapt again with this model")
+        return profile
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
