@@ -28,7 +28,7 @@ STYLE_SHARE = 0.4  # of redrawn 0s, 1s, 7s and 9s given their style
 # Per epoch, relative to the number of MNIST digits (55k: 8k font digits, 2k templates, 11k
 # non-digits). Drawing strokes and fonts is the slow part, so each is drawn once into a pool at
 # the start (about a minute); every epoch puts them on new random canvases.
-FONT_SHARE, TEMPLATE_SHARE, NEGATIVE_SHARE = 0.145, 0.036, 0.2
+FONT_SHARE, TEMPLATE_SHARE, NEGATIVE_SHARE = 0.145, 0.036, 0.25
 POOL = 1.4  # pools hold this many times an epoch's draw
 
 U8 = npt.NDArray[np.uint8]
@@ -62,7 +62,11 @@ class Mix:
         self.templates = [synth.template(TEMPLATE_NAMES[t], rng) for t in names]
         self.template_labels = np.array([synth.TEMPLATES[TEMPLATE_NAMES[t]][0] for t in names],
                                         np.uint8)
-        generators = rng.integers(0, len(synth.TRAINING_NEGATIVES), round(POOL * self.n_negatives))
+        # Letters, symbols and scribbles are the hardest non-digits: drawn twice as often.
+        weights = np.array([2.0 if g in ("letter", "symbol", "scribble") else 1.0
+                            for g in synth.TRAINING_NEGATIVES])
+        generators = rng.choice(len(synth.TRAINING_NEGATIVES), round(POOL * self.n_negatives),
+                                p=weights / weights.sum())
         self.negatives = [synth.negative(synth.TRAINING_NEGATIVES[g], rng, TRAINING, images)
                           for g in generators]
 

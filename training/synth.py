@@ -348,6 +348,22 @@ def face(rng: Rng, fonts: tuple[str, ...]) -> U8:
     return _strokes([outline, *eyes, mouth], rng)
 
 
+def hatching(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    """Parallel strokes, as when shading or striking through."""
+    n = int(rng.integers(3, 7))
+    a = rng.uniform(0, math.pi)
+    c, s = math.cos(a), math.sin(a)
+    strokes = [[(-10 * c - o * s, -10 * s + o * c), (10 * c - o * s, 10 * s + o * c)]
+               for o in np.linspace(-8, 8, n) + rng.normal(0, 0.5, n)]
+    return _strokes(strokes, rng)
+
+
+def polyline(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    """A chain of straight strokes turning sharply, a hasty doodle."""
+    n = int(rng.integers(5, 9))
+    return _strokes([[(rng.uniform(0, 20), rng.uniform(0, 20)) for _ in range(n)]], rng)
+
+
 def dot(rng: Rng, fonts: tuple[str, ...]) -> U8:
     big = np.zeros((FIELD, FIELD), np.uint8)
     r = int(rng.integers(6, 30))
@@ -422,7 +438,8 @@ def half_digit(rng: Rng, fonts: tuple[str, ...], digits: U8) -> U8:
 NEGATIVES: dict[str, Callable[..., U8]] = {
     "letter": letter, "symbol": symbol, "scribble": scribble, "zigzag": zigzag, "star": star,
     "cross": cross, "arrow": arrow, "face": face, "dot": dot, "dash": dash,
-    "crossed-out digit": crossed_out, "two digits": two_digits,
+    "crossed-out digit": crossed_out, "two digits": two_digits, "hatching": hatching,
+    "polyline": polyline,
     # held out of training: the not-a-digit test's unseen generators
     "spiral": spiral, "shape": shape, "half digit": half_digit,
 }

@@ -38,7 +38,7 @@ from .mnist import load_mnist
 SEED = 20261123
 VALIDATION = 5_000
 BATCH = 128
-EPOCHS = {"cnn": 30, "mlp": 40}
+EPOCHS = {"cnn": 40, "mlp": 40}
 LEARNING_RATE = {"cnn": 2e-3, "mlp": 1e-3}
 FINETUNE_EPOCHS, FINETUNE_LR = 3, 2e-4
 CUSTOM_REPEAT = 20  # each of the user's drawings counts this many times per epoch
@@ -61,7 +61,7 @@ def build_model(kind: str):  # type: ignore[no-untyped-def]
     inputs = keras.Input((28, 28, 1), name="image")
     if kind == "cnn":
         x = inputs
-        for filters, size, pool in ((32, 5, True), (64, 3, True), (96, 3, False)):
+        for filters, size, pool in ((32, 5, True), (64, 3, True), (128, 3, False)):
             x = layers.Conv2D(filters, size, use_bias=False)(x)
             x = layers.BatchNormalization()(x)
             x = layers.ReLU()(x)

@@ -1,24 +1,57 @@
-"""`digitrt predict FILE...`: the digit in each image file, through the batching core."""
+"""`digitrt predict PATH...`: the digit in each image, for a few files or a folder of millions.
+
+Files, folders (`--recursive` for subfolders) and globs are read lazily and predicted in batches
+through the batching core (one model run per batch), by this process or by `--workers N`
+processes each with its own Recognizer. Results stream out as each batch finishes, as text,
+JSON lines or CSV, to stdout or `--output FILE`; `--resume` skips files already in that file.
+A bad file is one error record and never stops the run; Ctrl+C stops cleanly with everything
+finished so far written.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import glob
+import io
 import json
+import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+CSV_FIELDS = ("file", "digit", "confidence", "status", "error")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
-    predict = commands.add_parser("predict", help="recognise the digit in each image file")
-    predict.add_argument("files", nargs="+", metavar="FILE", help="image files; '-' reads stdin")
+    predict = commands.add_parser(
+        "predict", help="recognise the digit in each image (files, folders, globs)",
+        description=__doc__.split("\n\n")[1] if __doc__ else None)
+    predict.add_argument("files", nargs="+", metavar="PATH",
+                         help="image files, folders or globs; '-' reads one image from stdin")
     predict.add_argument("--model", default=None,
                          help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
+    predict.add_argument("--format", choices=("text", "jsonl", "csv"), default=None,
+                         help="text (default), jsonl (one JSON object per image) or csv")
     predict.add_argument("--json", action="store_true",
-                         help="one JSON object per file: file, digit, confidence, status, "
-                              "probabilities")
+                         help="the same as --format jsonl: file, digit, confidence, status, "
+                              "best_guess, probabilities")
     predict.add_argument("--top-k", type=int, default=1, metavar="K",
                          help="also show the K most probable digits (default 1)")
+    predict.add_argument("--recursive", "-r", action="store_true",
+                         help="look into the subfolders of the folders given")
+    predict.add_argument("--output", "-o", default=None, metavar="FILE",
+                         help="write the results to FILE instead of stdout")
+    predict.add_argument("--resume", action="store_true",
+                         help="with --output: keep FILE and skip the images already in it")
+    predict.add_argument("--workers", type=int, default=1, metavar="N",
+                         help="processes, each with its own model (default 1)")
+    predict.add_argument("--batch-size", type=int, default=256, metavar="N",
+                         help="images per model run (default 256)")
     predict.add_argument("--samples", default=None, metavar="DIR",
                          help="learn this writer's samples first (DIR/<digit>/*.png, as the "
                               "drawing window saves them)")
@@ -29,26 +62,128 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._errors import ImageError
-    from .._image import MAX_FILE_BYTES
-    from .._recognizer import Recognizer
-    from . import shown
-
-    if args.top_k < 1 or args.top_k > 10:
-        print(f"digitrt: error: --top-k must be 1-10, got {args.top_k}", file=sys.stderr)
+    fmt = "jsonl" if args.json else (args.format or "text")
+    problem = _check(args)
+    if problem:
+        print(f"digitrt: error: {problem}", file=sys.stderr)
         return 2
-    recognizer = Recognizer(args.model, reject=args.reject)
-    if args.samples is not None:
-        import warnings
+    done: set[str] = set()
+    if args.resume:
+        done = _finished(Path(args.output), fmt)
+    names = (n for n in expand(args.files, args.recursive) if n not in done)
+    out, close = _open_output(args, fmt, resuming=bool(done))
+    writer = Writer(out, fmt, args.top_k)
+    progress = Progress(args.files, args.recursive, len(done)) if sys.stderr.isatty() else None
+    failures = 0
+    try:
+        for name, record in predict_files(names, args):
+            writer.write(name, record)
+            failures += "error" in record
+            if progress:
+                progress.tick()
+            if writer.pending >= args.batch_size:
+                writer.flush()
+    except KeyboardInterrupt:
+        writer.flush()
+        print("\ndigitrt: interrupted; the results so far are written"
+              + (" (rerun with --resume to continue)" if args.output else ""), file=sys.stderr)
+        return 130
+    finally:
+        writer.flush()
+        if progress:
+            progress.done()
+        if close:
+            out.close()
+    return 1 if failures else 0
 
+
+def _check(args: argparse.Namespace) -> str:
+    if not 1 <= args.top_k <= 10:
+        return f"--top-k must be 1-10, got {args.top_k}"
+    if not 1 <= args.workers <= 256:
+        return f"--workers must be 1-256, got {args.workers}"
+    if not 1 <= args.batch_size <= 65_536:
+        return f"--batch-size must be 1-65536, got {args.batch_size}"
+    if args.resume and not args.output:
+        return "--resume needs --output FILE (the results to resume)"
+    if args.workers > 1 and "-" in args.files:
+        return "'-' (stdin) cannot be shared between --workers"
+    return ""
+
+
+def expand(paths: Iterable[str], recursive: bool) -> Iterator[str]:
+    """Files as given; folders' image files (sorted, lazily); globs expanded. A path that does
+    not exist is passed on as it is, so it gets its own error record."""
+    for path in paths:
+        if path == "-" or os.path.isfile(path):
+            yield path
+        elif os.path.isdir(path):
+            yield from _walk(path, recursive)
+        elif glob.has_magic(path):
+            for match in sorted(glob.iglob(path, recursive=recursive)):
+                if os.path.isdir(match):
+                    yield from _walk(match, recursive)
+                else:
+                    yield match
+        else:
+            yield path
+
+
+def _walk(folder: str, recursive: bool) -> Iterator[str]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_file() and entry.name.lower().endswith(IMAGE_SUFFIXES):
+            yield entry.path
+        elif recursive and entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path, recursive)
+
+
+# ---------------------------------------------------------------- predicting
+
+_worker_recognizer: Any = None
+
+
+def _worker_start(model: str | None, reject: float | None, samples: str | None) -> None:
+    global _worker_recognizer
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl+C
+    _worker_recognizer = _recognizer(model, reject, samples, quiet=True)
+
+
+def _worker_batch(names: list[str]) -> list[dict[str, Any]]:
+    return _records(_worker_recognizer, names, len(names))
+
+
+def _recognizer(model: str | None, reject: float | None, samples: str | None,
+                quiet: bool = False) -> Any:
+    import warnings
+
+    from .._recognizer import Recognizer
+
+    recognizer = Recognizer(model, reject=reject)
+    if samples is not None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            recognizer = recognizer.adapt(args.samples)
-        for w in caught:
+            recognizer = recognizer.adapt(samples)
+        for w in [] if quiet else caught:
             print(f"digitrt: {w.message}", file=sys.stderr)
+    return recognizer
+
+
+def _records(recognizer: Any, names: Iterable[str], batch_size: int) -> list[dict[str, Any]]:
+    return list(_stream(recognizer, names, batch_size))
+
+
+def _stream(recognizer: Any, names: Iterable[str], batch_size: int) -> Iterator[dict[str, Any]]:
+    from .._errors import ImageError
+    from .._image import MAX_FILE_BYTES
 
     def sources() -> Iterator[Any]:
-        for name in args.files:
+        for name in names:
             if name != "-":
                 yield name
                 continue
@@ -56,31 +191,184 @@ def run(args: argparse.Namespace) -> int:
             yield data if len(data) <= MAX_FILE_BYTES else ImageError(
                 f"standard input is larger than {MAX_FILE_BYTES} bytes, too large for an image")
 
-    failures = 0
-    for name, p in zip(args.files, recognizer.predict_iter(sources()), strict=True):
+    for p in recognizer.predict_iter(sources(), batch_size=batch_size):
         if isinstance(p, ImageError):
-            print(f"digitrt: {shown(name)}: {p}", file=sys.stderr)
-            failures += 1
-            continue
-        top = p.top(args.top_k)
-        if args.json:
-            record = {
-                "file": name,
-                "digit": p.digit,
-                "confidence": round(p.confidence, 6),
-                "status": p.status,
-                "best_guess": p.best_guess,
-                "not_a_digit_score": round(p.not_a_digit_score, 6),
-                "probabilities": [round(float(v), 6) for v in p.probabilities],
-            }
-            if args.top_k > 1:
-                record["top"] = [{"digit": d, "probability": round(q, 6)} for d, q in top]
-            print(json.dumps(record), flush=True)
-        elif p.status == "blank":
-            print(f"{shown(name)}: blank (no ink found)")
-        elif p.status == "not_a_digit":
-            print(f"{shown(name)}: not a digit ({p.confidence:.1%}; best guess {p.best_guess})")
+            yield {"error": str(p)}
         else:
-            others = "".join(f"  {d}: {q:.1%}" for d, q in top[1:])
-            print(f"{shown(name)}: {p.digit}  ({p.confidence:.1%}){others}")
-    return 1 if failures else 0
+            yield {"digit": p.digit, "confidence": p.confidence, "status": p.status,
+                   "best_guess": p.best_guess, "not_a_digit_score": p.not_a_digit_score,
+                   "probabilities": p.probabilities.tolist(), "top": p.top(10)}
+
+
+def predict_files(names: Iterator[str], args: argparse.Namespace
+                  ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, record) per image, in input order, from this process or from worker processes."""
+    if args.workers == 1:
+        recognizer = _recognizer(args.model, args.reject, args.samples)
+        pending: deque[str] = deque()
+
+        def remember() -> Iterator[str]:
+            for name in names:
+                pending.append(name)
+                yield name
+
+        for record in _stream(recognizer, remember(), args.batch_size):
+            yield pending.popleft(), record
+        return
+    yield from _predict_in_workers(names, args)
+
+
+def _predict_in_workers(names: Iterator[str], args: argparse.Namespace
+                        ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Chunks of names to `workers` processes, at most 2 chunks each in flight (memory stays
+    flat however many files there are), results yielded in input order."""
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from itertools import islice
+
+    _recognizer(args.model, args.reject, None)  # a bad model: one error here, not N in workers
+    context = multiprocessing.get_context("spawn")  # no forked onnxruntime state
+    pool = ProcessPoolExecutor(args.workers, mp_context=context, initializer=_worker_start,
+                               initargs=(args.model, args.reject, args.samples))
+    in_flight: deque[tuple[list[str], Future[list[dict[str, Any]]]]] = deque()
+    try:
+        while True:
+            while len(in_flight) < 2 * args.workers:
+                chunk = list(islice(names, args.batch_size))
+                if not chunk:
+                    break
+                in_flight.append((chunk, pool.submit(_worker_batch, chunk)))
+            if not in_flight:
+                return
+            chunk, future = in_flight.popleft()
+            yield from zip(chunk, future.result(), strict=True)
+    finally:
+        for _, future in in_flight:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ---------------------------------------------------------------- output
+
+
+class Writer:
+    """Formats records and writes them in blocks (flushed per batch, so an interruption loses
+    at most the batch being computed)."""
+
+    def __init__(self, out: TextIO, fmt: str, top_k: int) -> None:
+        self.out, self.fmt, self.top_k = out, fmt, top_k
+        self.buffer = io.StringIO()
+        self.pending = 0
+        self.csv = csv.writer(self.buffer, lineterminator="\n") if fmt == "csv" else None
+
+    def write(self, name: str, record: dict[str, Any]) -> None:
+        from . import shown
+
+        self.pending += 1
+        error = record.get("error")
+        if self.fmt == "text":
+            if error:  # errors go to stderr, one line each, as they always have
+                self.flush()
+                print(f"digitrt: {shown(name)}: {error}", file=sys.stderr)
+                return
+            self.buffer.write(_text_line(shown(name), record, self.top_k) + "\n")
+        elif self.fmt == "jsonl":
+            if error:
+                line = {"file": name, "digit": None, "status": "error", "error": error}
+            else:
+                line = {"file": name, "digit": record["digit"],
+                        "confidence": round(record["confidence"], 6), "status": record["status"],
+                        "best_guess": record["best_guess"],
+                        "not_a_digit_score": round(record["not_a_digit_score"], 6),
+                        "probabilities": [round(v, 6) for v in record["probabilities"]]}
+                if self.top_k > 1:
+                    line["top"] = [{"digit": d, "probability": round(q, 6)}
+                                   for d, q in record["top"][: self.top_k]]
+            self.buffer.write(json.dumps(line) + "\n")  # ASCII: any name stays on one line
+        else:
+            assert self.csv is not None
+            if error:
+                self.csv.writerow([name, "", "", "error", error])
+            else:
+                self.csv.writerow([name, "" if record["digit"] is None else record["digit"],
+                                   f"{record['confidence']:.6f}", record["status"], ""])
+
+    def flush(self) -> None:
+        text = self.buffer.getvalue()
+        if text:
+            self.out.write(text)
+            self.buffer.seek(0)
+            self.buffer.truncate()
+        self.out.flush()
+        self.pending = 0
+
+
+def _text_line(name: str, record: dict[str, Any], top_k: int) -> str:
+    if record["status"] == "blank":
+        return f"{name}: blank (no ink found)"
+    if record["status"] == "not_a_digit":
+        return (f"{name}: not a digit ({record['confidence']:.1%}; best guess "
+                f"{record['best_guess']})")
+    others = "".join(f"  {d}: {q:.1%}" for d, q in record["top"][1:top_k])
+    return f"{name}: {record['digit']}  ({record['confidence']:.1%}){others}"
+
+
+def _open_output(args: argparse.Namespace, fmt: str, resuming: bool) -> tuple[TextIO, bool]:
+    if args.output is None:
+        return sys.stdout, False
+    out = open(args.output, "a" if args.resume else "w", encoding="utf-8",  # noqa: SIM115
+               errors="backslashreplace", newline="")
+    if fmt == "csv" and not resuming:
+        out.write(",".join(CSV_FIELDS) + "\n")
+    return out, True
+
+
+def _finished(path: Path, fmt: str) -> set[str]:
+    """The files an earlier run already wrote to `path`; a last line cut short by an
+    interruption is removed so that its file is done again."""
+    if not path.is_file():
+        return set()
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+        with open(path, "r+b") as f:
+            f.truncate(len(data))
+    text = data.decode("utf-8", "replace")
+    done: set[str] = set()
+    if fmt == "jsonl":
+        for line in text.splitlines():
+            try:
+                done.add(json.loads(line)["file"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    elif fmt == "csv":
+        rows = csv.reader(io.StringIO(text))
+        next(rows, None)
+        done = {row[0] for row in rows if row}
+    else:
+        done = {line.rsplit(": ", 1)[0] for line in text.splitlines() if ": " in line}
+    return done
+
+
+class Progress:
+    """A progress line on stderr (only on a terminal): done / total, images per second."""
+
+    def __init__(self, paths: list[str], recursive: bool, skipped: int) -> None:
+        self.total = sum(1 for _ in expand(paths, recursive)) - skipped
+        self.count, self.started, self.shown = 0, time.perf_counter(), 0.0
+
+    def tick(self) -> None:
+        self.count += 1
+        now = time.perf_counter()
+        if now - self.shown >= 0.1 or self.count == self.total:
+            self.shown = now
+            rate = self.count / max(now - self.started, 1e-9)
+            width = 30
+            filled = int(width * self.count / max(self.total, 1))
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.count}/{self.total}"
+                             f"  {rate:,.0f} images/s")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
