@@ -52,7 +52,7 @@ $(VENV)/.gui: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[gui,train,bench,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[gui,train,bench,dev,ray]"
 	touch $@ $(VENV)/.gui
 
 system-libs:                           ## Debian/Ubuntu: the libraries Qt loads, if missing

@@ -14,7 +14,8 @@ ray = pytest.importorskip("ray", reason="the Ray integration needs the ray extra
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+    # Logical CPUs: two for the model actors, two for reading files (on 2 real cores).
+    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     yield
     ray.shutdown()
@@ -45,7 +46,7 @@ def test_predict_folder_writes_parquet_with_every_image(local_ray, tmp_path):
     rows = dict(zip(table["path"], zip(table["digit"], table["status"], table["error"],
                                        strict=True), strict=True))
     assert len(rows) == 301
-    broken = [v for k, v in rows.items() if k.endswith("broken.png")][0]
+    broken = next(v for k, v in rows.items() if k.endswith("broken.png"))
     assert broken[1] == "error" and "not a readable image" in broken[2]
     right = sum(rows[p][0] == d for p, d in truth.items())
     assert right >= 295

@@ -71,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         done = _finished(Path(args.output), fmt)
     names = (n for n in expand(args.files, args.recursive) if n not in done)
-    out, close = _open_output(args, fmt, resuming=bool(done))
-    writer = Writer(out, fmt, args.top_k)
+    appending = bool(args.resume and os.path.isfile(args.output) and os.path.getsize(args.output))
+    out, close = _open_output(args)
+    writer = Writer(out, fmt, args.top_k, header=not appending)
     progress = Progress(args.files, args.recursive, len(done)) if sys.stderr.isatty() else None
     failures = 0
     try:
@@ -255,11 +256,13 @@ class Writer:
     """Formats records and writes them in blocks (flushed per batch, so an interruption loses
     at most the batch being computed)."""
 
-    def __init__(self, out: TextIO, fmt: str, top_k: int) -> None:
+    def __init__(self, out: TextIO, fmt: str, top_k: int, header: bool = True) -> None:
         self.out, self.fmt, self.top_k = out, fmt, top_k
         self.buffer = io.StringIO()
         self.pending = 0
         self.csv = csv.writer(self.buffer, lineterminator="\n") if fmt == "csv" else None
+        if self.csv is not None and header:
+            self.csv.writerow(CSV_FIELDS)
 
     def write(self, name: str, record: dict[str, Any]) -> None:
         from . import shown
@@ -313,13 +316,11 @@ def _text_line(name: str, record: dict[str, Any], top_k: int) -> str:
     return f"{name}: {record['digit']}  ({record['confidence']:.1%}){others}"
 
 
-def _open_output(args: argparse.Namespace, fmt: str, resuming: bool) -> tuple[TextIO, bool]:
+def _open_output(args: argparse.Namespace) -> tuple[TextIO, bool]:
     if args.output is None:
         return sys.stdout, False
     out = open(args.output, "a" if args.resume else "w", encoding="utf-8",  # noqa: SIM115
                errors="backslashreplace", newline="")
-    if fmt == "csv" and not resuming:
-        out.write(",".join(CSV_FIELDS) + "\n")
     return out, True
 
 
