@@ -14,10 +14,14 @@ from digitrt import list_models
 
 ARCHITECTURE = {
     "cnn": "conv5x5(32) → BN → ReLU → maxpool → conv3x3(64) → BN → ReLU → maxpool → "
-    "conv3x3(96) → BN → ReLU → dropout → dense(128) → dropout → dense(10) softmax",
-    "mlp": "flatten(784) → dense(256) ReLU → dropout → dense(128) ReLU → dropout → "
-    "dense(10) softmax",
+    "conv3x3(128) → BN → ReLU → dropout → dense(128) [embedding] → dropout → dense(11) logits",
+    "mlp": "flatten(784) → dense(256) ReLU → dropout → dense(128) ReLU [embedding] → dropout → "
+    "dense(11) logits",
 }
+
+
+def pct(v: float | None, digits: int = 2) -> str:
+    return "–" if v is None else f"{100 * v:.{digits}f} %"
 
 
 def sha256(path: Path) -> str:
@@ -38,14 +42,41 @@ def main(folder: str = "models") -> int:
     specs = {spec.name: spec for spec in list_models()}
     reports = {name: json.loads((out / spec.file.replace(".onnx", ".json")).read_text())
                for name, spec in specs.items()}
+    evaluation_path = out / "evaluation.json"
+    evaluation = json.loads(evaluation_path.read_text()) if evaluation_path.is_file() else {}
+    personal_path = out / "personalization.json"
+    personal = json.loads(personal_path.read_text()) if personal_path.is_file() else None
+    lines = header(specs, reports, out)
+    lines += architecture()
+    lines += data_sources(reports["cnn"])
+    lines += v1_vs_v2(evaluation)
+    lines += calibration(reports, evaluation)
+    lines += not_a_digit(reports, evaluation)
+    if personal:
+        lines += personalization(personal)
+    lines += reproduce(reports)
+    lines += per_model(reports)
+    lines += ["", "## Files", "", "| file | bytes | sha256 |", "|---|---|---|"]
+    for path in sorted(out.glob("digit_*")):
+        if path.suffix in (".onnx", ".h5"):
+            lines.append(f"| `{path.name}` | {path.stat().st_size:,} | `{sha256(path)}` |")
+    lines.append("")
+    (out / "README.md").write_text("\n".join(lines))
+    print(f"wrote {out / 'README.md'}")
+    return 0
+
+
+def header(specs, reports, out: Path) -> list[str]:  # type: ignore[no-untyped-def]
     lines = [
-        "# digitrt model card",
+        "# digitrt model card (model v2)",
         "",
-        "Two digit classifiers trained on MNIST with canvas augmentation, exported to ONNX "
-        "(opset 17), and an int8 version of the CNN. Input `image`: float32 "
-        "`[N, 28, 28, 1]` in [0, 1], ink bright on 0 "
-        "(MNIST's convention, what `digitrt.preprocess` produces). Output `probabilities`: "
-        "float32 `[N, 10]`.",
+        "Digit classifiers trained on MNIST, pen-stroke redrawings, handwriting fonts and "
+        "non-digits, exported to ONNX (opset 17), and an int8 version of the CNN. Input "
+        "`image`: float32 `[N, 28, 28, 1]` in [0, 1], ink bright on 0 (MNIST's convention, what "
+        "`digitrt.preprocess` produces). Outputs: `probabilities` float32 `[N, 10]`, each "
+        "digit's probability given that the drawing is a digit, calibrated by a temperature "
+        "baked into the graph; `not_a_digit` `[N]`, the probability that it is not a digit; "
+        "`embedding` `[N, 128]`, the penultimate layer (personalization uses it).",
         "",
         *[f"- `{name}` (`{spec.file}`): {spec.description}" for name, spec in specs.items()],
         "",
@@ -74,67 +105,207 @@ def main(folder: str = "models") -> int:
         acc("mnist_test_preprocessed"))
     row("canvas test (10k test digits drawn on random canvases)", acc("canvas_test"),
         acc("canvas_test"))
+    row("calibration temperature / not-a-digit threshold",
+        lambda r: f"{r['temperature']} / {r['not_a_digit_threshold']}",
+        lambda r: f"{c['temperature']} / {c['not_a_digit_threshold']} (the CNN's)")
     row("epochs / training time (2 cores)",
         lambda r: f"{r['epochs']} / {r['train_seconds'] / 60:.0f} min",
         lambda r: "quantized from the CNN")
-    row("Keras vs onnxruntime, max abs diff (1000 test images)",
+    row("Keras vs onnxruntime, max abs diff (1000 test images, every output)",
         lambda r: f"{r['parity_max_abs_diff']:.1e}", lambda r: "–")
-    lines += [
+    return lines
+
+
+def architecture() -> list[str]:
+    return [
         "",
         "## Architecture",
         "",
         *[f"- **{k.upper()}**: {v}" for k, v in ARCHITECTURE.items()],
         "- **CNN int8**: the CNN after onnxruntime static quantization (QDQ format, per-channel "
-        "int8 weights, uint8 activations) calibrated on 1000 canvas-augmented training images "
-        "(`training/quantize.py`). It is kept only if it loses at most 0.05 points on the MNIST "
-        "test set and 0.1 on the canvas test. Select it with `Recognizer(\"cnn-int8\")`.",
+        "int8 weights, uint8 activations; the softmax stays in float so runner-ups keep real "
+        "probabilities) calibrated on 1000 items of the training mix (`training/quantize.py`). "
+        "It is kept only if it loses at most 0.05 points on the MNIST test set and 0.1 on the "
+        "canvas test. Select it with `Recognizer(\"cnn-int8\")`.",
         "",
+        "Eleven logits: the ten digits and *not a digit*. The exported graph computes "
+        "`probabilities = softmax(logits[:10] / T)` and `not_a_digit = softmax(logits)[10]`. "
         "BatchNorm sits directly after each convolution, so the exporter folds it into the "
         "convolution weights. FLOPs count 2 × multiply-adds of convolutions and dense layers.",
+    ]
+
+
+def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
+    from .fonts import HELD_OUT, TRAINING
+    from .mix import FONT_SHARE, NEGATIVE_SHARE, STROKE_SHARE, STYLE_SHARE, TEMPLATE_SHARE
+    from .synth import HELD_OUT_NEGATIVES, TEMPLATES, TRAINING_NEGATIVES
+
+    n = 55_000
+    return [
         "",
-        "## Training data and augmentation",
+        "## Training data (what one epoch holds) and licences",
         "",
-        "MNIST's 60k training images, minus a seeded 5k validation split (used only to watch "
-        "the learning curves). The 10k test set is used once, for the figures above. Every "
-        "epoch draws each training digit anew (`training/augment.py`): 15 % unchanged, 30 % "
-        "re-drawn in a 28×28 field with geometric jitter, 55 % drawn onto a canvas of 64–400 px "
-        "at 20–90 % of its height, anywhere on it, rotated ±15°, sheared ±0.3, stretched, with "
-        "thinner or thicker strokes, on white, grey, dark-grey or black paper with a dark or "
-        "light pen, sometimes with noise or JPEG speckle. Every image, augmented or not, then "
-        "goes through `digitrt.preprocess`, the function inference uses, so training and "
-        "serving see identical inputs. The *canvas test* applies the same rendering (another "
-        "seed) to the 10k test digits.",
+        "| source | licence | per epoch |",
+        "|---|---|---|",
+        f"| MNIST training digits (60k minus a seeded 5k validation split) | CC BY-SA 3.0 "
+        f"(LeCun, Cortes, Burges) | {n:,}: {100 - 100 * STROKE_SHARE:.0f} % drawn on canvases, "
+        f"{100 * STROKE_SHARE:.0f} % redrawn as pen strokes ({100 * STYLE_SHARE:.0f} % of "
+        "redrawn 0/1/7/9 with their style) |",
+        f"| digits in {len(TRAINING)} handwriting fonts ({', '.join(TRAINING)}; npm "
+        "`@fontsource/*` 5.3.0, `training/fonts/`) | SIL Open Font License 1.1 (licence files "
+        f"beside the fonts) | {round(FONT_SHARE * n):,} |",
+        f"| style templates ({', '.join(TEMPLATES)}) | this project (MIT) | "
+        f"{round(TEMPLATE_SHARE * n):,} |",
+        f"| not-a-digit drawings: {', '.join(TRAINING_NEGATIVES)} (letters and symbols in the "
+        "training fonts) | this project (MIT); fonts OFL | "
+        f"{round(NEGATIVE_SHARE * n):,} |",
         "",
-        "AdamW (weight decay 1e-4), batch 128, one warm-up epoch then cosine decay, "
-        "sparse categorical cross-entropy, seed 20261123 (TensorFlow op determinism on).",
+        f"Never in training: the MNIST test set; the fonts {', '.join(HELD_OUT)}; the "
+        f"not-a-digit generators {', '.join(HELD_OUT_NEGATIVES)}. They make the unseen-style and "
+        "not-a-digit tests below. Every item is drawn on a random canvas (64-400 px, any grey "
+        "and polarity, rotated ±15°, sheared, stretched, thinner or thicker, noise, JPEG) by "
+        "`training/augment.py` and goes through `digitrt.preprocess`, so training and serving "
+        "see identical inputs. Pen strokes: the MNIST digit thinned to its skeleton "
+        "(Zhang-Suen), moved by a smooth random field, redrawn with a round pen of a canvas's or "
+        "a finger's width, sometimes broken or overshooting (`training/synth.py`). AdamW "
+        "(weight decay 1e-4), batch 128, one warm-up epoch then cosine decay, cross-entropy "
+        f"over eleven classes, seed {c['seed']} (TensorFlow op determinism on); "
+        f"{c['train_images']:,} items per epoch.",
+        "",
+        "What training draws (ink dark on white; 28×28 fields before the canvas):",
+        "",
+        "| pen strokes | styles on strokes | templates | fonts |",
+        "|---|---|---|---|",
+        "| ![](sheet_strokes.png) | ![](sheet_styles.png) | ![](sheet_templates.png) | "
+        "![](sheet_fonts.png) |",
+        "",
+        "| not-a-digit (training generators) | held-out fonts (test only) | held-out not-a-digit "
+        "generators (test only) |",
+        "|---|---|---|",
+        "| ![](sheet_negatives.png) | ![](sheet_held_out_fonts.png) | "
+        "![](sheet_held_out_negatives.png) |",
+    ]
+
+
+def v1_vs_v2(evaluation: dict) -> list[str]:  # type: ignore[type-arg]
+    if not evaluation:
+        return []
+    names = list(evaluation)
+    sets = list(next(iter(evaluation.values()))["accuracy"])
+    lines = [
+        "",
+        "## v1 against v2: accuracy per test set",
+        "",
+        "Accuracy of the most probable digit (rejections not counted against it; see below). "
+        "The unseen-style sets are digits in styles training never saw: held-out fonts, MNIST "
+        "*test* digits redrawn as pen strokes, and each style applied to MNIST test digits.",
+        "",
+        "| test set | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
+    for s in sets:
+        lines.append(f"| {s} | " + " | ".join(pct(evaluation[n]['accuracy'][s]) for n in names)
+                     + " |")
+    lines.append("| answers with confidence ≥ 0.9 that are right (unseen-style) | "
+                 + " | ".join(pct(evaluation[n]["confident_right"]) for n in names) + " |")
+    return lines
+
+
+def calibration(reports: dict, evaluation: dict) -> list[str]:  # type: ignore[type-arg]
+    c = reports["cnn"]["calibration"]
+    keys = ["mnist_test", "canvas_test"]
+    lines = [
+        "",
+        "## Calibration",
+        "",
+        f"Temperature scaling: T = {c['temperature']}, fitted on the validation digits (the 5k "
+        "validation split on canvases, 1k of them redrawn as strokes, 1k training-font digits; "
+        "never the test set). Expected calibration error (15 equal bins), CNN:",
+        "",
+        "| test set | before (T = 1) | after |",
+        "|---|---|---|",
+    ]
+    for k in keys + [k for k in c["after"] if k not in keys and k != "mnist_test_preprocessed"]:
+        lines.append(f"| {k} | {pct(c['before'][k])} | {pct(c['after'][k])} |")
+    if evaluation:
+        lines += ["", "Pooled over the unseen-style sets (after): "
+                  + ", ".join(f"{n} {pct(e['ece']['unseen-style (pooled)'])}"
+                              for n, e in evaluation.items()) + ".",
+                  "", "![reliability diagram](reliability.png)"]
+    return lines
+
+
+def not_a_digit(reports: dict, evaluation: dict) -> list[str]:  # type: ignore[type-arg]
+    c = reports["cnn"]
+    r = c["not_a_digit"]["rejected"]
+    lines = [
+        "",
+        "## Not a digit",
+        "",
+        f"The operating point: `not_a_digit` ≥ {c['not_a_digit_threshold']} (the score that "
+        "rejects 0.15 % of the validation digits), shipped in each model's metadata and used by "
+        "`Recognizer` unless `reject=` says otherwise. AUROC of the score, canvas-test digits "
+        f"against the held-out non-digits: {c['not_a_digit']['auroc_canvas_test_vs_held_out']}.",
+        "",
+        "| set (CNN) | answered not a digit |",
+        "|---|---|",
+        *[f"| {k} | {pct(v)} |" for k, v in r.items() if k != "mnist_test_preprocessed"],
+    ]
+    if evaluation:
+        names = [n for n in evaluation if evaluation[n]["threshold"] is not None]
+        lines += ["", "| set | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        for k in next(iter(evaluation.values()))["rejected"]:
+            lines.append(f"| {k} | " + " | ".join(pct(evaluation[n]["rejected"][k]) for n in names)
+                         + " |")
+        lines.append("| AUROC | " + " | ".join(f"{evaluation[n]['auroc']:.4f}" for n in names) + " |")
+    return lines
+
+
+def personalization(p: dict) -> list[str]:  # type: ignore[type-arg]
+    ks = list(next(iter(p["writers"].values())))
+    lines = [
+        "",
+        "## Personalization (`Recognizer.adapt`)",
+        "",
+        "Each simulated writer enrols k samples per digit; accuracy on that writer's other "
+        "samples (`python -m training.personalize models/digit_cnn.onnx`). MNIST test accuracy "
+        f"of the base CNN {pct(p['mnist_test_base'])}; after adapting to each writer with k = 5 "
+        "it is shown in the last column (other people's digits).",
+        "",
+        "| writer | " + " | ".join(f"k = {k}" for k in ks) + " | MNIST test after k = 5 |",
+        "|---" * (len(ks) + 2) + "|",
+    ]
+    for name, accs in p["writers"].items():
+        lines.append(f"| {name} | " + " | ".join(pct(accs[k]) for k in ks)
+                     + f" | {pct(p['mnist_test_after_k5'][name])} |")
+    return lines
+
+
+def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
+    c, q, m = reports["cnn"], reports["cnn-int8"], reports["mlp"]
+    return [
         "",
         "## Reproduce",
         "",
         "```sh",
-        "make train          # both models, then this card; or one at a time:",
+        "make train          # every model, then this card; or one at a time:",
         f"{c['command']}",
         f"{m['command']}",
         f"{q['command']}",
+        "git show 9e228a7:models/digit_cnn.onnx > /tmp/v1_cnn.onnx   # v1, for the comparison",
+        "python -m training.evaluate v1=/tmp/v1_cnn.onnx cnn=models/digit_cnn.onnx "
+        "cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx --out models",
+        "python -m training.personalize models/digit_cnn.onnx --out models/personalization.json",
         "python -m training.card models",
         "```",
         "",
         "MNIST is found via `--data DIR`, `$DIGITRT_MNIST_DIR`, `~/.cache/digitrt/mnist`, "
-        "Keras' `~/.keras/datasets/mnist.npz`, or downloaded (sha256-verified).",
-        "",
-        "## Fine-tune on your own handwriting",
-        "",
-        "Save drawings from the window (press the digit key), then:",
-        "",
-        "```sh",
-        "python -m training.train --model cnn --custom ~/.local/share/digitrt/samples "
-        "--finetune --out my-models",
-        "digitrt-gui --model my-models/digit_cnn.onnx",
-        "```",
-        "",
-        "`--finetune` starts from the shipped `digit_cnn.weights.h5` and trains 3 epochs at a "
-        "small learning rate on MNIST plus your drawings (each repeated 20× per epoch), so "
-        "MNIST accuracy is kept.",
+        "Keras' `~/.keras/datasets/mnist.npz`, or downloaded (sha256-verified; `make data`).",
     ]
+
+
+def per_model(reports: dict) -> list[str]:  # type: ignore[type-arg]
+    lines: list[str] = []
     for kind, r in reports.items():
         if kind == "cnn-int8":
             continue
@@ -153,14 +324,7 @@ def main(folder: str = "models") -> int:
             "",
             f"![misclassified test digits]({name}_errors.png)",
         ]
-    lines += ["", "## Files", "", "| file | bytes | sha256 |", "|---|---|---|"]
-    for path in sorted(out.glob("digit_*")):
-        if path.suffix in (".onnx", ".h5"):
-            lines.append(f"| `{path.name}` | {path.stat().st_size:,} | `{sha256(path)}` |")
-    lines.append("")
-    (out / "README.md").write_text("\n".join(lines))
-    print(f"wrote {out / 'README.md'}")
-    return 0
+    return lines
 
 
 if __name__ == "__main__":

@@ -1,0 +1,143 @@
+"""Measure shipped models side by side on every test set, for the model card.
+
+    git show 9e228a7:models/digit_cnn.onnx > /tmp/v1_cnn.onnx      # model v1, for comparison
+    python -m training.evaluate v1=/tmp/v1_cnn.onnx cnn=models/digit_cnn.onnx \\
+        cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx --out models
+
+Writes models/evaluation.json, a reliability diagram (models/reliability.png) and the contact
+sheets of what training draws (models/sheet_*.png). The test sets are the ones train.py reports
+(same seeds): MNIST test raw and on canvases, the unseen-style test and the not-a-digit test.
+A model without a not-a-digit output (v1) never rejects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import digitrt
+
+from . import synth
+from .fonts import HELD_OUT, TRAINING
+from .mix import auroc, expected_calibration_error, negative_sets, unseen_style_sets
+from .mnist import load_mnist
+from .train import SEED, canvas_set
+
+
+def measure(model: digitrt.Model, digit_sets, negatives) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    threshold = float(model.metadata.get("not_a_digit_threshold", 1.01))
+    result: dict = {"accuracy": {}, "rejected": {}, "ece": {}, "reliability": {}}  # type: ignore[type-arg]
+    pooled_conf, pooled_right = [], []
+    for name, (x, y) in digit_sets.items():
+        scored = model.run_scored(x)
+        p, score = scored[:, :10], scored[:, 10]
+        right = p.argmax(1) == y
+        result["accuracy"][name] = round(float(right.mean()), 5)
+        result["rejected"][name] = round(float((score >= threshold).mean()), 5)
+        result["ece"][name] = round(expected_calibration_error(p.max(1), right), 5)
+        if name not in ("mnist_test", "canvas_test"):
+            pooled_conf.append(p.max(1))
+            pooled_right.append(right)
+        # the share of confident answers (>= 0.9) that are right
+    conf, right = np.concatenate(pooled_conf), np.concatenate(pooled_right)
+    result["ece"]["unseen-style (pooled)"] = round(expected_calibration_error(conf, right), 5)
+    result["accuracy"]["unseen-style (pooled)"] = round(float(right.mean()), 5)
+    result["confident_right"] = round(float(right[conf >= 0.9].mean()), 5)
+    edges = np.linspace(0, 1, 16)
+    which = np.clip(np.digitize(conf, edges[1:-1]), 0, 14)
+    result["reliability"] = [[float(conf[which == b].mean()), float(right[which == b].mean()),
+                              int((which == b).sum())] for b in range(15) if (which == b).any()]
+    negative_scores = []
+    for name, x in negatives.items():
+        score = model.run_scored(x)[:, 10]
+        result["rejected"][name] = round(float((score >= threshold).mean()), 5)
+        if "training" not in name:
+            negative_scores.append(score)
+    canvas_scores = model.run_scored(digit_sets["canvas_test"][0])[:, 10]
+    result["auroc"] = round(auroc(np.concatenate(negative_scores), canvas_scores), 5)
+    result["threshold"] = threshold if threshold <= 1 else None
+    result["temperature"] = model.metadata.get("temperature")
+    return result
+
+
+def reliability_plot(results: dict, path: Path) -> None:  # type: ignore[type-arg]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], "k:", lw=1)
+    for name, r in results.items():
+        conf, acc, _ = zip(*r["reliability"], strict=True)
+        ece = r["ece"]["unseen-style (pooled)"]
+        ax.plot(conf, acc, "o-", ms=3, label=f"{name} (ECE {100 * ece:.1f} %)")
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Reliability on the unseen-style test")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def contact_sheets(images, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """One PNG per augmentation: what training draws (ink dark on white, 12 per row)."""
+    import cv2
+
+    rng = np.random.default_rng(SEED)
+    labels = images[1]
+    skeletons = synth.skeletonize(images[0][:400])
+    sheets = {
+        "strokes": [synth.redraw(s, rng) for s in skeletons[:36]],
+        "styles": [synth.redraw(skeletons[i], rng, synth.STYLE_BY_DIGIT[int(labels[i])])
+                   for i in np.flatnonzero(np.isin(labels[:400], list(synth.STYLE_BY_DIGIT)))[:36]],
+        "templates": [synth.template(n, rng) for n in synth.TEMPLATES for _ in range(6)][:36],
+        "fonts": [synth.font_digit(f, d, rng) for f in TRAINING for d in range(10)][:60],
+        "held_out_fonts": [synth.font_digit(f, d, rng) for f in HELD_OUT for d in range(10)],
+        "negatives": [synth.negative(n, rng, TRAINING, images[0]) for n in synth.TRAINING_NEGATIVES
+                      for _ in range(3)],
+        "held_out_negatives": [synth.negative(n, rng, HELD_OUT, images[0])
+                               for n in synth.HELD_OUT_NEGATIVES for _ in range(12)],
+    }
+    for name, fields in sheets.items():
+        rows = [fields[i : i + 12] for i in range(0, len(fields), 12)]
+        rows[-1] = rows[-1] + [np.zeros((28, 28), np.uint8)] * (12 - len(rows[-1]))
+        sheet = 255 - np.vstack([np.hstack(r) for r in rows])
+        cv2.imwrite(str(out / f"sheet_{name}.png"),
+                    cv2.resize(sheet, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="+", metavar="NAME=PATH")
+    parser.add_argument("--data", default=None, help="MNIST folder")
+    parser.add_argument("--out", type=Path, default=Path("models"))
+    args = parser.parse_args(argv)
+    mnist = load_mnist(args.data, mirrors=())
+    y = mnist.test_labels
+    digit_sets = {
+        "mnist_test": (mnist.test_images[..., None].astype(np.float32) / 255, y),
+        "canvas_test": (canvas_set(mnist.test_images, y, SEED + 2)[0], y),
+        **unseen_style_sets(mnist.test_images, y, SEED + 3),
+    }
+    negatives = negative_sets(mnist.test_images, SEED + 4)
+    results = {}
+    for spec in args.models:
+        name, path = spec.split("=", 1)
+        results[name] = measure(digitrt.Model(path), digit_sets, negatives)
+        print(name, json.dumps(results[name]["accuracy"]), results[name]["auroc"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "evaluation.json").write_text(json.dumps(results, indent=1) + "\n")
+    reliability_plot(results, args.out / "reliability.png")
+    contact_sheets((mnist.train_images, mnist.train_labels), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
