@@ -24,10 +24,15 @@ bench: $(VENV)/.dev                    ## measure, then write benchmarks/RESULTS
 		--benchmark-columns=median,iqr,min,max,rounds
 	$(BIN)/python -m benchmarks.report benchmarks/results.json benchmarks/RESULTS.md
 
-train: $(VENV)/.dev                    ## retrain both shipped models (seeded; ~30 min on 2 cores)
+train: $(VENV)/.dev                    ## retrain every shipped model, measure them, rebuild the card
 	$(BIN)/python -m training.train --model cnn --out models
 	$(BIN)/python -m training.train --model mlp --out models
 	$(BIN)/python -m training.quantize --models models
+	git show 9e228a7:models/digit_cnn.onnx > models/.v1_cnn.onnx  # model v1, for comparison
+	$(BIN)/python -m training.evaluate v1=models/.v1_cnn.onnx cnn=models/digit_cnn.onnx \
+		cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx --out models
+	rm -f models/.v1_cnn.onnx
+	$(BIN)/python -m training.personalize models/digit_cnn.onnx --out models/personalization.json
 	$(BIN)/python -m training.card models
 
 data: $(VENV)/.gui                     ## download + verify MNIST into ~/.cache/digitrt/mnist

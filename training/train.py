@@ -261,6 +261,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(default: models/)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="train on the first N training images only (quick smoke runs)")
+    p.add_argument("--batch", type=int, default=BATCH, metavar="N",
+                   help=f"images per training step (default {BATCH}; smoke runs use fewer, so "
+                        "that BatchNorm's moving statistics settle in few images)")
     p.add_argument("--seed", type=int, default=SEED,
                    help=f"random seed; runs repeat exactly (default: {SEED})")
     return p.parse_args(argv)
@@ -382,7 +385,7 @@ def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[n
         model.load_weights(start)
         log.info("fine-tuning from %s", start)
     epochs = args.epochs or (FINETUNE_EPOCHS if args.finetune else EPOCHS[args.model])
-    batches = make_sequence(mix, custom, args.seed, BATCH)
+    batches = make_sequence(mix, custom, args.seed, args.batch)
     peak = FINETUNE_LR if args.finetune else LEARNING_RATE[args.model]
     schedule = keras.optimizers.schedules.CosineDecay(
         peak / 10, decay_steps=epochs * len(batches), warmup_target=peak,
