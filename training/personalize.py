@@ -7,11 +7,12 @@ Protocol (as the issue asks): for each writer, enrol k samples per digit and tes
 writer's other samples, for k = 0, 1, 3, 5, 10. Writers:
 - each held-out font is one writer (its digits slanted, stretched and placed on canvases);
 - "curved-top 4" writers: a held-out font whose 4s are drawn with a curved top (v1's classic
-  mistake: read as 9);
+  mistake: read as 9); and a held-out font with 2, 3 and 7 written mirrored;
 - MNIST test digits grouped by style: per digit, the test digits are split into 4 clusters of
   their base-model embeddings; writer j writes every digit in the style of cluster j.
 Also: MNIST test accuracy of a recognizer adapted to each writer with k = 5, against the base.
---tune chooses GATE and WEIGHT on writers made from the *training* fonts only.
+--tune chooses GATE and WEIGHT on writers made from the *training* fonts only, each with three
+digits written mirrored.
 """
 
 from __future__ import annotations
@@ -37,12 +38,16 @@ PER_DIGIT = 40  # drawings per digit per simulated writer
 SEED = 20261125
 
 
-def font_writer(font: str, rng: np.random.Generator, curved_four: bool = False):  # type: ignore[no-untyped-def]
+def font_writer(font: str, rng: np.random.Generator, curved_four: bool = False,  # type: ignore[no-untyped-def]
+                mirrored: tuple[int, ...] = ()):
+    """A writer: a font's digits, slanted and stretched at random; optionally curved-top 4s, or
+    some digits written mirrored (as children do: a style no model has seen)."""
     fields, labels = [], []
     for digit in range(10):
         for _ in range(PER_DIGIT):
-            fields.append(synth.template("curved-top 4", rng) if curved_four and digit == 4
-                          else synth.font_digit(font, digit, rng))
+            field = (synth.template("curved-top 4", rng) if curved_four and digit == 4
+                     else synth.font_digit(font, digit, rng))
+            fields.append(np.fliplr(field).copy() if digit in mirrored else field)
             labels.append(digit)
     return on_canvases(fields, rng)[..., 0], np.asarray(labels)
 
@@ -88,11 +93,12 @@ def accuracy_after(rec: digitrt.Recognizer, x, y, k: int, rng: np.random.Generat
 
 
 def tune(rec: digitrt.Recognizer, data: str | None) -> dict[str, float]:
-    """GATE and WEIGHT that maximise mean + worst writer accuracy at k = 5 on training-font
-    writers, minus 10x any loss on 2,000 MNIST *training* digits (other people's digits)."""
+    """GATE and WEIGHT that maximise mean + worst writer accuracy at k = 5 on writers made from
+    training fonts with three digits written mirrored (a style the model cannot know), among
+    those that lose at most 0.15 points on 2,000 MNIST *training* digits (other people's)."""
     rng = np.random.default_rng(SEED + 1)
-    writers = [font_writer(f, rng) for f in TRAINING[:5]]
-    writers += [font_writer(TRAINING[5], rng, curved_four=True)]
+    writers = [font_writer(f, rng, mirrored=tuple(int(d) for d in rng.choice(10, 3, replace=False)))
+               for f in TRAINING[:6]]
     others = load_mnist(data, mirrors=())
     pick = np.random.default_rng(SEED).choice(len(others.train_images), 2000, replace=False)
     others_x, others_y = others.train_images[pick], others.train_labels[pick]
@@ -106,7 +112,7 @@ def tune(rec: digitrt.Recognizer, data: str | None) -> dict[str, float]:
                 accs.append(acc)
                 after = np.array([p.best_guess for p in adapted.predict_batch(others_x)])
                 forgetting = max(forgetting, base - float(np.mean(after == others_y)))
-            score = float(np.mean(accs)) + float(np.min(accs)) - 10 * max(0.0, forgetting)
+            score = float(np.mean(accs)) + float(np.min(accs)) if forgetting <= 0.0015 else -1.0
             print(f"gate {gate} weight {weight}: mean {np.mean(accs):.4f} worst {np.min(accs):.4f}"
                   f" forgetting {forgetting:.4f}")
             if best is None or score > best[0]:
@@ -119,6 +125,8 @@ def report(rec: digitrt.Recognizer, data: str | None) -> dict:  # type: ignore[t
     rng = np.random.default_rng(SEED)
     writers = {f"font {f}": font_writer(f, rng) for f in HELD_OUT}
     writers[f"font {HELD_OUT[0]}, curved-top 4s"] = font_writer(HELD_OUT[0], rng, curved_four=True)
+    writers[f"font {HELD_OUT[1]}, 2 3 7 written mirrored"] = font_writer(HELD_OUT[1], rng,
+                                                                          mirrored=(2, 3, 7))
     mnist = load_mnist(data, mirrors=())
     for j, (x, y) in enumerate(mnist_style_writers(rec.model, mnist.test_images, mnist.test_labels)):
         writers[f"MNIST test, style cluster {j + 1}"] = (x, y)
