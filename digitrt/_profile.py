@@ -5,7 +5,8 @@ The method (measured in the model card): every sample's embedding (the penultima
 output of digitrt's models) is kept, L2-normalised. For a new drawing, the cosine similarity to
 the closest sample of each enrolled digit is computed; a digit whose closest sample is more
 similar than GATE gets a bonus of WEIGHT per unit of similarity above it, added to the log of
-the model's probability, and the ten are renormalised.
+the model's probability, and the ten are renormalised; the odds that the drawing is not a digit
+shrink by the largest bonus (the writer taught that this shape is a digit).
 
 How it guards against forgetting other people's digits: a bonus needs a close match with one of
 this writer's own drawings (drawings of other writers rarely come that close), it only ever
@@ -68,6 +69,11 @@ class Profile:
         bonus = self.weight * np.maximum(closest - self.gate, 0.0)
         if not bonus.any():
             return
+        # A close match with one of the writer's own digits also says "this is a digit": the
+        # odds of not-a-digit shrink by the same factor the matched digit's odds grow.
+        other = scored[:, 10]
+        odds = np.exp(np.minimum(bonus.max(axis=1), 60.0))
+        scored[:, 10] = other / (other + (1 - other) * odds)
         p = scored[:, :10]
         logp = np.log(np.maximum(p, 1e-30))
         logp[:, self.digits] += bonus
@@ -92,8 +98,15 @@ class Profile:
     @classmethod
     def load(cls, path: str | os.PathLike[str], model_sha256: str, model_name: str) -> Profile:
         """Read a profile; ModelError if it is unreadable or made for another model."""
+        from ._errors import ImageError
+        from ._image import _read_file
+
+        try:  # the same bounded, regular-files-only reading as images; numpy then reads memory
+            data = _read_file(path)
+        except ImageError as e:
+            raise ModelError(f"cannot read the profile: {e}") from None
         try:
-            with np.load(Path(path), allow_pickle=False) as f:
+            with np.load(io.BytesIO(data), allow_pickle=False) as f:
                 if str(f["format"]) != FORMAT:
                     raise ModelError(f"{os.fspath(path)!r} is not a digitrt profile "
                                      f"(format {str(f['format'])!r}, expected {FORMAT!r})")

@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
     def show_prediction(self, p: digitrt.Prediction | None) -> None:
         self.last_prediction = p
         self.undo_button.setEnabled(self.canvas.can_undo())
-        blank = p is None or p.digit is None
+        blank = p is None or p.status == "blank"
         self.digit_label.setStyleSheet("color: #cbd5e1;" if blank else "")
         if blank:
             self.digit_label.setText("–")

@@ -42,10 +42,11 @@ def test_model_runs_a_ready_batch_like_the_recognizer():
     assert probabilities.argmax(1).tolist() == [2, 5, 9]
     assert np.allclose(probabilities[1], rec.predict(images[1]).probabilities, atol=1e-6)
     assert rec.model is model and model.input_name == "image"
-    named = model.run_outputs(batch, "probabilities")
+    named = model.run_outputs(batch, "probabilities", "embedding")
     assert np.array_equal(named["probabilities"], probabilities)
+    assert named["embedding"].shape == (3, 128)
     with pytest.raises(ModelError, match="no output"):
-        model.run_outputs(batch, "embedding")
+        model.run_outputs(batch, "logits")
 
 
 def test_model_for_another_preprocessing_version_is_refused(tmp_path):
