@@ -184,19 +184,22 @@ def main(source: str, target: str) -> int:
         lines += ["## Folders at scale", "",
                   f"{e['images']:,} PNG files (half 280×280 canvases, half 28×28 digits), "
                   "decode included:", "",
-                  "| path | images/s (whole run) | images/s (first to last result) | peak RSS |",
-                  "|---|---|---|---|",
+                  "| path | images/s (whole run) | images/s (first to last result) | peak RSS "
+                  "(all processes) | RSS at 20 % → at the end |",
+                  "|---|---|---|---|---|",
                   f"| `predict_batch(paths)` in this process | "
-                  f"{e['predict_batch_images_per_s']:,.0f} | | |"]
+                  f"{e['predict_batch_images_per_s']:,.0f} | | | |"]
         for w in (1, 2):
             lines.append(f"| `digitrt predict DIR --format jsonl --workers {w}` | "
                          f"{e[f'cli_{w}_images_per_s']:,.0f} | "
                          f"{e[f'cli_{w}_steady_images_per_s']:,.0f} | "
-                         f"{e[f'cli_{w}_peak_rss_mb']:.0f} MB (all processes) |")
+                         f"{e[f'cli_{w}_peak_rss_mb']:.0f} MB | "
+                         f"{e.get(f'cli_{w}_rss_at_20pct_mb', 0):.0f} → "
+                         f"{e.get(f'cli_{w}_rss_at_end_mb', 0):.0f} MB |")
         if has("test_ray_local_throughput"):
             r = by_name["test_ray_local_throughput"]["extra_info"]
             lines.append(f"| `digitrt.ray.predict_folder` (Ray local mode, 2 actors, Parquet) | "
-                         f"{r['ray_images_per_s']:,.0f} | | |")
+                         f"{r['ray_images_per_s']:,.0f} | | | |")
         lines.append("")
 
     # ------------------------------------------------------------ full table

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import onnxruntime as ort
 import pytest
 
 import digitrt
+
+from .timing import alternate
 
 
 def ready_tensor(canvas):
@@ -78,16 +78,8 @@ def test_overhead_interleaved(benchmark, recognizers, canvas, kind):
     rec = recognizers[kind]
     session = bare_session(rec)
     x = ready_tensor(canvas)
-    rounds = 2000 if not benchmark.disabled else 20
-    ours, bare = np.empty(rounds), np.empty(rounds)
-    clock = time.perf_counter
-    for i in range(rounds):
-        t0 = clock()
-        rec.predict(canvas)
-        t1 = clock()
-        session.run(None, {"image": x})
-        t2 = clock()
-        ours[i], bare[i] = t1 - t0, t2 - t1
+    ours, bare = alternate(lambda: rec.predict(canvas), lambda: session.run(None, {"image": x}),
+                           2000 if not benchmark.disabled else 20)
     benchmark.extra_info.update(
         predict_median_us=float(np.median(ours) * 1e6),
         predict_p99_us=float(np.percentile(ours, 99) * 1e6),

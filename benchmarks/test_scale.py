@@ -17,6 +17,8 @@ import pytest
 import digitrt
 from tests.strokes import draw_digit
 
+from .timing import alternate
+
 
 def writer_samples(n: int):
     """n drawings of one writer: mirrored 3s (a style no model knows) and other digits."""
@@ -44,16 +46,8 @@ def test_predict_with_profile_interleaved(benchmark, recognizers, canvas):
     (target: at most 10 % slower)."""
     base = recognizers["cnn"]
     personal = base.adapt(writer_samples(100))
-    rounds = 2000 if not benchmark.disabled else 20
-    plain, adapted = np.empty(rounds), np.empty(rounds)
-    clock = time.perf_counter
-    for i in range(rounds):
-        t0 = clock()
-        base.predict(canvas)
-        t1 = clock()
-        personal.predict(canvas)
-        t2 = clock()
-        plain[i], adapted[i] = t1 - t0, t2 - t1
+    plain, adapted = alternate(lambda: base.predict(canvas), lambda: personal.predict(canvas),
+                               2000 if not benchmark.disabled else 20)
     benchmark.extra_info.update(plain_median_us=float(np.median(plain) * 1e6),
                                 profile_median_us=float(np.median(adapted) * 1e6),
                                 ratio=float(np.median(adapted) / np.median(plain)))
@@ -86,6 +80,7 @@ def cli_run(folder, workers: int):
     first = last = None
     peak = 0
     count = 0
+    samples: list[int] = []  # RSS of all processes every 500 results, KB
     assert process.stdout is not None
     for _ in process.stdout:
         now = time.perf_counter()
@@ -94,11 +89,14 @@ def cli_run(folder, workers: int):
         count += 1
         if count % 500 == 0:
             with contextlib.suppress(psutil.Error):  # a worker may be exiting
-                peak = max(peak, sum(p.memory_info().rss for p in
-                                     [watched, *watched.children(recursive=True)]) // 1024)
+                samples.append(sum(p.memory_info().rss for p in
+                                   [watched, *watched.children(recursive=True)]) // 1024)
+                peak = max(peak, samples[-1])
     process.wait()
     process.stdout.close()
-    return time.perf_counter() - started, (last or started) - (first or started), peak, count
+    early = samples[len(samples) // 5] if samples else 0
+    return (time.perf_counter() - started, (last or started) - (first or started), peak, count,
+            early, samples[-1] if samples else 0)
 
 
 @pytest.mark.benchmark(group="scale")
@@ -114,11 +112,13 @@ def test_folder_throughput(benchmark, image_folder):
     baseline = n / (time.perf_counter() - started)
     info = {"images": n, "predict_batch_images_per_s": baseline}
     for workers in (1, 2):
-        total, steady, peak_kb, count = cli_run(folder, workers)
+        total, steady, peak_kb, count, early_kb, late_kb = cli_run(folder, workers)
         assert count == n
         info[f"cli_{workers}_images_per_s"] = n / total
         info[f"cli_{workers}_steady_images_per_s"] = n / max(steady, 1e-9)
         info[f"cli_{workers}_peak_rss_mb"] = peak_kb / 1024
+        info[f"cli_{workers}_rss_at_20pct_mb"] = early_kb / 1024
+        info[f"cli_{workers}_rss_at_end_mb"] = late_kb / 1024
     info["cli_2_vs_twice_baseline"] = info["cli_2_steady_images_per_s"] / (2 * baseline)
     benchmark.extra_info.update(info)
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)

@@ -178,10 +178,7 @@ class Model:
             p = self.run(batch)
             return np.concatenate([p, np.zeros((len(p), 1), np.float32)], axis=1)
         p, score = self._session.run(self._scored, {self.input_name: batch})
-        out = np.empty((len(p), 11), np.float32)
-        out[:, :10] = p
-        out[:, 10] = score.reshape(-1)
-        return out
+        return np.concatenate((p, score.reshape(-1, 1)), axis=1)
 
     def run_scored_embedded(self, batch: npt.NDArray[np.float32]
                             ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:

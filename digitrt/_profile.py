@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 from pathlib import Path
 
@@ -60,15 +61,24 @@ class Profile:
         return [int(n) for n in np.bincount(self.labels, minlength=10)]
 
     def adjust(self, scored: npt.NDArray[np.float32], embedding: npt.NDArray[np.float32]) -> None:
-        """Adjust each row's ten probabilities (scored[:, :10]) in place for this writer."""
+        """Adjust each row's ten probabilities (scored[:, :10]) and not-a-digit score (scored[:,
+        10]) in place for this writer."""
         if not len(self.labels):
             return
-        e = embedding / np.maximum(np.linalg.norm(embedding, axis=1, keepdims=True), 1e-12)
-        similarity = e @ self.embeddings.T  # (N, n)
-        closest = np.maximum.reduceat(similarity, self.starts, axis=1)  # (N, enrolled digits)
-        bonus = self.weight * np.maximum(closest - self.gate, 0.0)
-        if not bonus.any():
+        if len(embedding) == 1:  # predict's case, on the hot path: four NumPy calls to say "no"
+            e = embedding[0]
+            best = float(np.maximum.reduceat(self.embeddings @ e, self.starts).max())
+            if best <= self.gate * math.sqrt(float(e @ e)):
+                return
+        norms = np.sqrt(np.einsum("ij,ij->i", embedding, embedding))
+        # Similarities unnormalised first: most drawings match no sample closely, and for those
+        # the comparison with the gate is all there is to do.
+        raw = embedding @ self.embeddings.T  # (N, n)
+        closest = np.maximum.reduceat(raw, self.starts, axis=1)  # (N, enrolled digits)
+        gate = self.gate * norms[:, None]
+        if not (closest > gate).any():
             return
+        bonus = self.weight * np.maximum(closest - gate, 0.0) / np.maximum(norms[:, None], 1e-12)
         # A close match with one of the writer's own digits also says "this is a digit": the
         # odds of not-a-digit shrink by the same factor the matched digit's odds grow.
         other = scored[:, 10]
