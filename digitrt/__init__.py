@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._image import ImageInput
     from ._model import Model
     from ._preprocess import preprocess
+    from ._reader import Reading
     from ._recognizer import Prediction, Recognizer
     from ._samples import SampleStore
 
@@ -35,6 +36,7 @@ __all__ = [
     "ModelError",
     "ModelSpec",
     "Prediction",
+    "Reading",
     "Recognizer",
     "SampleStore",
     "__version__",
@@ -50,6 +52,7 @@ _LAZY = {
     "preprocess": "._preprocess",
     "Prediction": "._recognizer",
     "Recognizer": "._recognizer",
+    "Reading": "._reader",
     "SampleStore": "._samples",
 }
 

@@ -18,6 +18,7 @@ from ._image import ImageInput
 from ._model import MNIST_SIZE, Model, first_line
 from ._preprocess import prepare
 from ._profile import Profile
+from ._reader import Reading
 from ._samples import SampleStore
 
 Status = Literal["digit", "blank", "not_a_digit"]
@@ -186,6 +187,27 @@ class Recognizer:
         profile = Profile(embeddings, labels, self.model.sha256) if len(labels) else None
         return Recognizer(self.model, unsure_below=self.unsure_below, reject=self.reject,
                           profile=profile)
+
+    def read(self, image: ImageInput) -> Reading:
+        """Read a whole number: every digit on the canvas, left to right.
+
+        Digits may stand apart, touch or overlap a little, and be made of several strokes;
+        marks much smaller than the digits (dots, commas, dashes, specks) are skipped, and a
+        mark the model rejects is kept in `digits` with status "not_a_digit" but left out of
+        `text`. A single digit gives the same answer as `predict`.
+
+        Args:
+            image: anything `predict` accepts.
+
+        Returns:
+            The Reading: text, per-digit results with boxes in the input's pixels, confidence.
+
+        Raises:
+            ImageError: the input is not a readable image.
+        """
+        from ._reader import read
+
+        return read(self, image)
 
     def save_profile(self, path: str | os.PathLike[str]) -> None:
         """Save this recognizer's personal profile (made by `adapt`) to a file.

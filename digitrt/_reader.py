@@ -1,0 +1,214 @@
+"""Reading whole numbers: find the digits on a canvas, left to right, with the single-digit model.
+
+Segmentation with merge and split hypotheses scored by the classifier, the best path chosen by
+dynamic programming:
+1. Ink is found as `preprocess` finds it (paper level from the border, uneven light taken out),
+   on a working copy about 100-200 px tall.
+2. Connected components; specks are dropped. Strokes of one digit that overlap in x by half the
+   narrower one (a broken stroke, the bar of a 5) are merged into one group.
+3. Marks far smaller than the line's digits (dots, commas, dashes) are separators: skipped.
+4. A group wider than a digit is cut at the minima of its ink's column profile (touching or
+   overlapping neighbours), giving the "atoms".
+5. Every run of 1-3 neighbouring atoms no wider than 1.5 line heights is a candidate digit; all
+   are normalised like `preprocess` does (`normalize_crop`) and classified in one model run.
+   The reading is the sequence of candidates that covers every atom with the highest total
+   log-probability of being that digit (and a digit at all).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ._cv import cv2
+from ._image import ImageInput, to_grey
+from ._preprocess import (
+    MNIST_SIZE,
+    NOISE_LEVEL,
+    UNEVEN_LEVEL,
+    border_levels,
+    flatten_light,
+    halve,
+    normalize_crop,
+)
+
+Box = tuple[int, int, int, int]
+WORK_HEIGHT = 100  # the working copy is halved while it is taller than twice this
+MAX_SPAN = 4  # atoms one digit may be made of
+MAX_WIDTH = 1.5  # a digit is at most this many line heights wide
+SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are separators
+SPLIT_WIDTH = 0.9  # groups wider than this many line heights are cut into atoms...
+ATOM_WIDTH = 0.4  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
+FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
+SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so without it the
+#                      best path would prefer fewer, larger pieces
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """One digit of a number.
+
+    Attributes:
+        digit: 0-9, or None when its status is not "digit".
+        confidence: the calibrated probability of `digit`.
+        status: "digit" or "not_a_digit" (a mark the model rejects inside the number).
+        box: (x, y, width, height) in the input image's pixels.
+    """
+
+    digit: int | None
+    confidence: float
+    status: str
+    box: Box
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A number read from an image.
+
+    Attributes:
+        text: the digits as a string ("" when there are none); rejected marks are left out.
+        digits: one DigitReading per digit found, left to right.
+        confidence: the product of the digits' confidences (0.0 for "").
+    """
+
+    text: str
+    digits: list[DigitReading]
+    confidence: float
+
+
+def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[list[Box], npt.NDArray[np.uint8], int, int]:
+    """Atoms (boxes in working-copy pixels, left to right), the working copy, its paper level
+    and its scale factor to the input."""
+    small, factor = grey, 1
+    while small.shape[0] >= 2 * WORK_HEIGHT and min(small.shape) >= 4:
+        small, factor = halve(small), factor * 2
+    background, spread = border_levels(small)
+    if spread > UNEVEN_LEVEL:
+        flat = flatten_light(grey, small, factor)
+        if flat is not None:
+            grey, small = flat, flat
+            for _ in range(int(math.log2(factor))):
+                small = halve(small)
+            background, _ = border_levels(small)
+    distance = cv2.absdiff(small, np.full_like(small, background))
+    peak = int(distance.max()) - NOISE_LEVEL
+    if peak < 8:
+        return [], small, background, factor
+    mask = (distance > NOISE_LEVEL + peak // 10).astype(np.uint8)
+    _count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    comps: list[Box] = [(int(s[0]), int(s[1]), int(s[2]), int(s[3])) for s in stats[1:] if s[4] >= 3]
+    if not comps:
+        return [], small, background, factor
+    tallest = max(c[3] for c in comps)
+    line = float(np.median([c[3] for c in comps if c[3] >= 0.5 * tallest]))
+    marks = [c for c in comps if c[3] >= SEPARATOR_HEIGHT * line or (c[2] * c[3] >= 0.25 * line * line
+             and c[3] >= 0.25 * line)]
+    groups = _merge_overlapping(sorted(marks), line)
+    atoms: list[Box] = []
+    for g in groups:
+        atoms += _split(g, mask, line)
+    return atoms, small, background, factor
+
+
+def _merge_overlapping(comps: list[Box], line: float) -> list[Box]:
+    """Join strokes that overlap in x by half the narrower one, unless both are full-height
+    strokes (a 1 leaning on its neighbour is a digit of its own)."""
+    groups: list[list[int]] = []
+    for x, y, w, h in comps:
+        if groups:
+            gx, gy, gw, gh = groups[-1]
+            overlap = min(gx + gw, x + w) - max(gx, x)
+            if overlap >= 0.5 * min(w, gw) and min(h, gh) < FULL_HEIGHT * line:
+                x1, y1 = max(gx + gw, x + w), max(gy + gh, y + h)
+                groups[-1] = [min(gx, x), min(gy, y), x1 - min(gx, x), y1 - min(gy, y)]
+                continue
+        groups.append([x, y, w, h])
+    return [(g[0], g[1], g[2], g[3]) for g in groups]
+
+
+def _split(group: Box, mask: npt.NDArray[np.uint8], line: float) -> list[Box]:
+    """Cut a group wider than a digit into narrow pieces at minima of its column profile."""
+    x, y, w, h = group
+    pieces = max(2, math.ceil(w / (ATOM_WIDTH * line))) if w > SPLIT_WIDTH * line else 1
+    if pieces == 1:
+        return [group]
+    profile = mask[y : y + h, x : x + w].sum(axis=0).astype(np.float64)
+    cuts = []
+    for k in range(1, pieces):
+        centre = k * w / pieces
+        lo, hi = int(max(1, centre - 0.1 * line)), int(min(w - 1, centre + 0.1 * line))
+        if hi > lo:
+            cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    bounds = [0, *sorted(set(cuts)), w]
+    return [(x + a, y, b - a, h) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-def]
+    """See `Recognizer.read`."""
+    grey = to_grey(image)
+    atoms, small, background, factor = find_atoms(grey)
+    if not atoms:
+        return Reading("", [], 0.0)
+    if len(atoms) == 1:
+        return _single(recognizer.predict(image), atoms[0], factor)
+    line = float(np.median([a[3] for a in atoms]))
+    candidates: list[tuple[int, int]] = []
+    crops = []
+    for i in range(len(atoms)):
+        for j in range(i, min(len(atoms), i + MAX_SPAN)):
+            box = _union(atoms[i : j + 1])
+            if j > i and box[2] > MAX_WIDTH * line:
+                break
+            candidates.append((i, j))
+            bx, by, bw, bh = box
+            crops.append(normalize_crop(small[by : by + bh, bx : bx + bw], background))
+    batch = np.stack(crops).reshape(-1, MNIST_SIZE, MNIST_SIZE, 1)
+    scored = recognizer._run(batch)  # the recognizer's own model, profile and all
+    score = {}
+    for (i, j), row in zip(candidates, scored, strict=True):
+        p = float(row[:10].max())
+        score[(i, j)] = (math.log(max(p, 1e-9)) + math.log(max(1.0 - float(row[10]), 1e-9))
+                         + SEGMENT_BONUS)
+    best: list[float] = [0.0] + [-math.inf] * len(atoms)
+    back = [0] * (len(atoms) + 1)
+    for end in range(1, len(atoms) + 1):
+        for start in range(max(0, end - MAX_SPAN), end):
+            if (start, end - 1) in score and best[start] + score[(start, end - 1)] > best[end]:
+                best[end], back[end] = best[start] + score[(start, end - 1)], start
+    spans = []
+    end = len(atoms)
+    while end > 0:
+        spans.append((back[end], end - 1))
+        end = back[end]
+    digits = []
+    rows = dict(zip(candidates, scored, strict=True))
+    for i, j in reversed(spans):
+        p = recognizer._decide(rows[(i, j)].copy(), np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
+        digits.append(DigitReading(p.digit, p.confidence, p.status,
+                                   _to_input(_union(atoms[i : j + 1]), factor)))
+    kept = [d for d in digits if d.status == "digit"]
+    text = "".join(str(d.digit) for d in kept)
+    confidence = float(np.prod([d.confidence for d in kept])) if kept else 0.0
+    return Reading(text, digits, confidence)
+
+
+def _single(p, atom: Box, factor: int) -> Reading:  # type: ignore[no-untyped-def]
+    if p.status == "blank":
+        return Reading("", [], 0.0)
+    d = DigitReading(p.digit, p.confidence, p.status, _to_input(atom, factor))
+    return Reading(str(p.digit) if p.status == "digit" else "", [d],
+                   p.confidence if p.status == "digit" else 0.0)
+
+
+def _union(boxes: list[Box]) -> Box:
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _to_input(box: Box, factor: int) -> Box:
+    return tuple(v * factor for v in box)  # type: ignore[return-value]

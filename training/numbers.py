@@ -1,0 +1,119 @@
+"""The synthetic number test for `Recognizer.read`: numbers composed from digits no model trained
+on (MNIST *test* digits and the held-out fonts), 2-8 digits long.
+
+    python -m training.numbers [--model cnn] [--per-class 300] [--out models/numbers.json]
+
+Each number: digits scaled to a height of 70-150 px with pens of 6-18 px, neighbours placed with
+a gap from -15 % (strokes overlap) to +60 % of a digit's width, the baseline jittered by up to
+8 % of the height, dark ink on light paper. Reported: exact-match accuracy by spacing class
+(apart: gap >= 10 %; tight: 0-10 %; overlapping: < 0) and by length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from . import synth
+from .fonts import HELD_OUT
+
+U8 = npt.NDArray[np.uint8]
+GAPS = {"apart": (0.10, 0.60), "tight": (0.0, 0.10), "overlapping": (-0.15, 0.0)}
+
+
+def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator) -> U8:
+    """Fields (28x28, ink bright on 0) side by side as one handwritten number, dark on light."""
+    height = int(rng.integers(70, 151))
+    pen = int(rng.integers(6, 19))
+    tiles = []
+    for field in fields:
+        ys, xs = np.nonzero(field > 30)
+        crop = field[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        scale = height / crop.shape[0]
+        big = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), height),
+                         interpolation=cv2.INTER_LINEAR)
+        stroke = height / 20 * 2.5  # MNIST's pen, scaled
+        if pen > stroke + 2:
+            k = int(pen - stroke) | 1
+            big = cv2.dilate(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        elif pen < stroke - 2:
+            k = int(stroke - pen) | 1
+            big = cv2.erode(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        tiles.append(big)
+    jitter = int(0.08 * height)
+    width = sum(t.shape[1] for t in tiles) + int(0.7 * height * len(tiles)) + 2 * height
+    canvas = np.zeros((height + 2 * jitter + 80, width), np.uint8)
+    x = 40
+    for tile in tiles:
+        y = 40 + jitter + int(rng.integers(-jitter, jitter + 1))
+        h, w = tile.shape
+        canvas[y : y + h, x : x + w] = np.maximum(canvas[y : y + h, x : x + w], tile)
+        x += w + int(rng.uniform(*gap) * w)
+    ys, xs = np.nonzero(canvas)
+    canvas = canvas[:, : xs.max() + 40]
+    return (255 - canvas).astype(np.uint8)
+
+
+def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int
+            ) -> list[tuple[str, int, str, U8]]:
+    """(spacing class, length, true text, image) for per_class numbers of each spacing class;
+    half from MNIST test digits, half from held-out font digits."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for spacing, gap in GAPS.items():
+        for i in range(per_class):
+            length = int(rng.integers(2, 9))
+            if i % 2:
+                digits = rng.integers(0, 10, length)
+                fields = [synth.font_digit(str(rng.choice(HELD_OUT)), int(d), rng) for d in digits]
+            else:
+                idx = rng.integers(0, len(images), length)
+                digits, fields = labels[idx], list(images[idx])
+            text = "".join(str(int(d)) for d in digits)
+            out.append((spacing, length, text, compose(fields, gap, rng)))
+    return out
+
+
+def measure(recognizer, cases) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    by_class: dict[str, list[bool]] = {}
+    by_length: dict[str, list[bool]] = {}
+    for spacing, length, text, image in cases:
+        right = recognizer.read(image).text == text
+        by_class.setdefault(spacing, []).append(right)
+        by_length.setdefault(str(length), []).append(right)
+    everything = [r for rs in by_class.values() for r in rs]
+    return {"overall": round(float(np.mean(everything)), 4),
+            "by_spacing": {k: round(float(np.mean(v)), 4) for k, v in by_class.items()},
+            "by_length": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_length.items())},
+            "numbers": len(everything)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import digitrt
+
+    from .mnist import load_mnist
+
+    parser = argparse.ArgumentParser(prog="python -m training.numbers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="cnn")
+    parser.add_argument("--per-class", type=int, default=300)
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    mnist = load_mnist(args.data, mirrors=())
+    cases = numbers(mnist.test_images, mnist.test_labels, args.per_class, 20261125)
+    result = measure(digitrt.Recognizer(args.model), cases)
+    print(json.dumps(result, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
