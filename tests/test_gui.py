@@ -282,3 +282,23 @@ def test_opening_a_fifo_shows_an_error_instead_of_freezing(qtbot, window, tmp_pa
     window.open_image(fifo)
     assert time.perf_counter() - started < 5
     assert not window.error_label.isHidden() and "not a regular file" in window.error_label.text()
+
+
+def test_saved_samples_are_learnt_and_the_toggle_compares(qtbot, tmp_path):
+    """With samples saved, the window predicts with them (the toggle, enabled and counting
+    them, switches back to the model alone); saving one more is learnt at once."""
+    import digitrt
+
+    store = digitrt.SampleStore(tmp_path / "samples")
+    for i in range(3):
+        store.save(np.fliplr(draw_digit(3, width=12 + 2 * i)).copy(), 3)
+    window = show(qtbot, MainWindow("cnn", tmp_path / "samples"))
+    assert window.personal is not None and window.personal_box.isEnabled()
+    assert "(3)" in window.personal_box.text()
+    assert window.active_recognizer() is window.personal
+    window.personal_box.setChecked(False)
+    assert window.active_recognizer() is window.recognizer
+    window.personal_box.setChecked(True)
+    draw_digit_with_mouse(qtbot, window, 7)
+    QTest.keyClick(window, Qt.Key.Key_7)
+    assert window.personal.profile.counts()[7] == 1 and "(4)" in window.personal_box.text()

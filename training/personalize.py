@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 import digitrt
-from digitrt._profile import Profile
 
 from . import synth
 from .fonts import HELD_OUT, TRAINING
@@ -84,10 +83,9 @@ def accuracy_after(rec: digitrt.Recognizer, x, y, k: int, rng: np.random.Generat
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             adapted = rec.adapt(list(zip(x[enrol], y[enrol].tolist(), strict=True)))
-        if gate is not None and adapted.profile is not None:
-            p = adapted.profile
-            adapted = digitrt.Recognizer(rec.model, reject=1.0, profile=Profile(
-                p.embeddings, p.labels, p.model_sha256, gate, weight if weight is not None else p.weight))
+        if gate is not None and adapted.profile is not None:  # a fresh profile: set its numbers
+            adapted.profile.gate = gate
+            adapted.profile.weight = weight if weight is not None else adapted.profile.weight
     predicted = [p.best_guess for p in adapted.predict_batch(list(x[test]))]
     return float(np.mean(np.array(predicted) == y[test])), adapted
 
