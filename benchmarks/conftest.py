@@ -35,12 +35,13 @@ def canvas():
 
 @pytest.fixture(scope="session")
 def mnist_test():
-    """The 2,000 MNIST test digits committed with the tests: no download, no local copy needed."""
-    from types import SimpleNamespace
+    """MNIST from $DIGITRT_MNIST_DIR or the loader's other places (never downloaded here)."""
+    from training.mnist import MnistError, load_mnist
 
-    with np.load(Path(__file__).resolve().parent.parent / "tests" / "data" /
-                 "mnist_test_2000.npz") as f:
-        return SimpleNamespace(test_images=f["images"], test_labels=f["labels"])
+    try:
+        return load_mnist(mirrors=())
+    except MnistError:
+        pytest.skip("needs MNIST: set DIGITRT_MNIST_DIR=DIR or run `make data`")
 
 
 @pytest.fixture(scope="session")

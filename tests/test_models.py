@@ -41,8 +41,8 @@ def margin(accuracy: float, n: int) -> float:
 
 
 @pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
-def test_shipped_models_hold_their_accuracy_on_the_committed_subset(kind, mnist_subset):
-    """On the 2,000 committed MNIST test digits, raw and through predict_batch, each model is
+def test_shipped_models_hold_their_accuracy_on_a_2000_digit_sample(kind, mnist_subset):
+    """On the 2,000-digit MNIST test sample, raw and through predict_batch, each model is
     within the subset's statistical margin (3 standard errors) of the 10k accuracy it claims."""
     rec = digitrt.Recognizer(kind)
     claimed = float(rec.metadata["mnist_test_accuracy"])

@@ -53,7 +53,7 @@ def test_the_reject_knob(recognizer):
 
 
 def test_digits_are_rarely_rejected(recognizer, mnist_subset):
-    """The 2,000 committed MNIST test digits, raw and on canvases: at most 0.5 % rejected (the
+    """the 2,000-digit MNIST test sample, raw and on canvases: at most 0.5 % rejected (the
     model card's 10k figures are at most 0.3 %)."""
     from training.augment import render_on_canvas
 
@@ -65,7 +65,7 @@ def test_digits_are_rarely_rejected(recognizer, mnist_subset):
 
 
 def test_confident_answers_are_right(recognizer, mnist_subset):
-    """Calibration, in the way a user meets it: on the committed digits on canvases, answers
+    """Calibration, in the way a user meets it: on the 2,000-digit test sample on canvases, answers
     given with confidence >= 0.9 are right at least 99.5 % of the time."""
     from training.augment import render_on_canvas
 

@@ -44,7 +44,7 @@ def test_adapt_learns_a_writers_style_and_leaves_the_original_alone(base, adapte
 
 
 def test_adapted_recognizer_keeps_other_peoples_digits(base, adapted, mnist_subset):
-    """On the 2,000 committed MNIST test digits the adapted recognizer is within 0.2 points of
+    """On the 2,000-digit MNIST test sample the adapted recognizer is within 0.2 points of
     the base model."""
     images, labels = mnist_subset.test_images, mnist_subset.test_labels
     acc = [float(np.mean(np.array([p.best_guess for p in r.predict_batch(images)]) == labels))

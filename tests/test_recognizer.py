@@ -74,8 +74,8 @@ def test_mnist_test_set_through_predict_batch(recognizer, mnist):
     assert through_digitrt >= 0.995
 
 
-def test_canvas_renderings_of_the_committed_subset(recognizer, mnist_subset):
-    """The 2,000 committed test digits drawn on user-like canvases: the CNN's canvas accuracy
+def test_canvas_renderings_of_a_2000_digit_sample(recognizer, mnist_subset):
+    """The 2,000-digit MNIST test sample drawn on user-like canvases: the CNN's canvas accuracy
     (99.40 % on all 10k) holds within the subset's margin of three standard errors (0.52)."""
     from training.augment import render_on_canvas
 
