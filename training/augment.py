@@ -9,6 +9,7 @@ rotated (+-15 deg), sheared, stretched, with thinner or thicker strokes, noise a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -89,8 +90,8 @@ def _paper_and_pen(rng: np.random.Generator) -> U8:
     return np.clip(paper + (pen - paper) * levels + 0.5, 0, 255).astype(np.uint8)
 
 
-def augment_batch(digits: U8, rng: np.random.Generator) -> npt.NDArray[np.float32]:
-    """Render every digit on a canvas and preprocess it: (N, 28, 28) uint8 -> (N, 28, 28, 1)."""
+def augment_batch(digits: U8 | Sequence[U8], rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """Render every 28x28 field on a canvas and preprocess it: N fields -> (N, 28, 28, 1)."""
     out = np.empty((len(digits), 28, 28, 1), np.float32)
     for i, digit in enumerate(digits):
         out[i, :, :, 0] = preprocess(render_on_canvas(digit, rng))

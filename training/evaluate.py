@@ -23,45 +23,28 @@ import digitrt
 
 from . import synth
 from .fonts import HELD_OUT, TRAINING
-from .mix import auroc, expected_calibration_error, negative_sets, unseen_style_sets
+from .mix import measure, test_sets
 from .mnist import load_mnist
-from .train import SEED, canvas_set
+from .train import SEED
 
 
-def measure(model: digitrt.Model, digit_sets, negatives) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def figures(model: digitrt.Model, digit_sets, negatives) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """`mix.measure` on an ONNX model, rounded for the JSON (a model without a not-a-digit
+    output, v1, never rejects)."""
     threshold = float(model.metadata.get("not_a_digit_threshold", 1.01))
-    result: dict = {"accuracy": {}, "rejected": {}, "ece": {}, "reliability": {}}  # type: ignore[type-arg]
-    pooled_conf, pooled_right = [], []
-    for name, (x, y) in digit_sets.items():
+
+    def outputs(x):  # type: ignore[no-untyped-def]
         scored = model.run_scored(x)
-        p, score = scored[:, :10], scored[:, 10]
-        right = p.argmax(1) == y
-        result["accuracy"][name] = round(float(right.mean()), 5)
-        result["rejected"][name] = round(float((score >= threshold).mean()), 5)
-        result["ece"][name] = round(expected_calibration_error(p.max(1), right), 5)
-        if name not in ("mnist_test", "canvas_test"):
-            pooled_conf.append(p.max(1))
-            pooled_right.append(right)
-        # the share of confident answers (>= 0.9) that are right
-    conf, right = np.concatenate(pooled_conf), np.concatenate(pooled_right)
-    result["ece"]["unseen-style (pooled)"] = round(expected_calibration_error(conf, right), 5)
-    result["accuracy"]["unseen-style (pooled)"] = round(float(right.mean()), 5)
-    result["confident_right"] = round(float(right[conf >= 0.9].mean()), 5)
-    edges = np.linspace(0, 1, 16)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, 14)
-    result["reliability"] = [[float(conf[which == b].mean()), float(right[which == b].mean()),
-                              int((which == b).sum())] for b in range(15) if (which == b).any()]
-    negative_scores = []
-    for name, x in negatives.items():
-        score = model.run_scored(x)[:, 10]
-        result["rejected"][name] = round(float((score >= threshold).mean()), 5)
-        if "training" not in name:
-            negative_scores.append(score)
-    canvas_scores = model.run_scored(digit_sets["canvas_test"][0])[:, 10]
-    result["auroc"] = round(auroc(np.concatenate(negative_scores), canvas_scores), 5)
-    result["threshold"] = threshold if threshold <= 1 else None
-    result["temperature"] = model.metadata.get("temperature")
-    return result
+        return scored[:, :10], scored[:, 10]
+
+    r = measure(outputs, digit_sets, negatives, threshold)
+    for key in ("accuracy", "rejected", "ece"):
+        r[key] = {k: round(v, 5) for k, v in r[key].items()}
+    for key in ("confident_right", "auroc"):
+        r[key] = round(r[key], 5)
+    r["threshold"] = threshold if threshold <= 1 else None
+    r["temperature"] = model.metadata.get("temperature")
+    return r
 
 
 def reliability_plot(results: dict, path: Path) -> None:  # type: ignore[type-arg]
@@ -120,17 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("models"))
     args = parser.parse_args(argv)
     mnist = load_mnist(args.data, mirrors=())
-    y = mnist.test_labels
-    digit_sets = {
-        "mnist_test": (mnist.test_images[..., None].astype(np.float32) / 255, y),
-        "canvas_test": (canvas_set(mnist.test_images, y, SEED + 2)[0], y),
-        **unseen_style_sets(mnist.test_images, y, SEED + 3),
-    }
-    negatives = negative_sets(mnist.test_images, SEED + 4)
+    digit_sets, negatives = test_sets(mnist.test_images, mnist.test_labels, SEED)
     results = {}
     for spec in args.models:
         name, path = spec.split("=", 1)
-        results[name] = measure(digitrt.Model(path), digit_sets, negatives)
+        results[name] = figures(digitrt.Model(path), digit_sets, negatives)
         print(name, json.dumps(results[name]["accuracy"]), results[name]["auroc"])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "evaluation.json").write_text(json.dumps(results, indent=1) + "\n")

@@ -6,8 +6,8 @@ from the training fonts, style templates and not-a-digit drawings from the train
 Held out of training entirely, for the tests: three fonts (training/fonts.py HELD_OUT), three
 not-a-digit generators (synth.HELD_OUT_NEGATIVES) and every MNIST test digit.
 
-Every item becomes a 28x28 field, is drawn on a random canvas by augment.render_on_canvas and goes
-through digitrt.preprocess, exactly as at run time.
+Every item becomes a 28x28 field, is drawn on a random canvas and goes through
+digitrt.preprocess by augment.augment_batch, exactly as at run time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import synth
-from .augment import render_on_canvas
+from .augment import augment_batch, preprocess_all
 from .fonts import HELD_OUT, TRAINING
 
 NOT_A_DIGIT = 10  # the eleventh class
@@ -109,18 +109,8 @@ class Mix:
     def batch(self, kinds: npt.NDArray[np.int64], refs: npt.NDArray[np.int64],
               rng: np.random.Generator) -> F32:
         """Put a batch's fields on random canvases and preprocess them: (N, 28, 28, 1)."""
-        return on_canvases([self.field(int(k), int(r)) if k >= 0 else np.zeros((28, 28), np.uint8)
+        return augment_batch([self.field(int(k), int(r)) if k >= 0 else np.zeros((28, 28), np.uint8)
                             for k, r in zip(kinds, refs, strict=True)], rng)
-
-
-def on_canvases(fields: list[U8], rng: np.random.Generator) -> F32:
-    """Each field drawn on a random canvas (augment.render_on_canvas), then preprocessed."""
-    from digitrt import preprocess
-
-    out = np.empty((len(fields), 28, 28, 1), np.float32)
-    for i, field in enumerate(fields):
-        out[i, :, :, 0] = preprocess(render_on_canvas(field, rng))
-    return out
 
 
 # ---------------------------------------------------------------- fixed test sets
@@ -134,21 +124,21 @@ def unseen_style_sets(test_images: U8, test_labels: npt.NDArray[np.uint8], seed:
     sets: dict[str, tuple[F32, npt.NDArray[np.uint8]]] = {}
     digits = rng.integers(0, 10, per_set)
     fonts = rng.choice(HELD_OUT, per_set)
-    sets["held-out fonts"] = (on_canvases([synth.font_digit(str(f), int(d), rng)
+    sets["held-out fonts"] = (augment_batch([synth.font_digit(str(f), int(d), rng)
                                            for f, d in zip(fonts, digits, strict=True)], rng),
                               digits.astype(np.uint8))
     pick = rng.permutation(len(test_images))[:per_set]
     skeletons = synth.skeletonize(test_images[pick])
-    sets["strokes (MNIST test)"] = (on_canvases([synth.redraw(s, rng) for s in skeletons], rng),
+    sets["strokes (MNIST test)"] = (augment_batch([synth.redraw(s, rng) for s in skeletons], rng),
                                     test_labels[pick])
     for name, (digit, _) in synth.STYLES.items():
         idx = np.flatnonzero(test_labels == digit)[: per_set // 4]
         skel = synth.skeletonize(test_images[idx])
-        sets[f"{name} (MNIST test)"] = (on_canvases([synth.redraw(s, rng, name) for s in skel], rng),
+        sets[f"{name} (MNIST test)"] = (augment_batch([synth.redraw(s, rng, name) for s in skel], rng),
                                         test_labels[idx])
     for name in ("curved-top 4", "open 4"):
         n = per_set // 4
-        sets[f"{name} (template)"] = (on_canvases([synth.template(name, rng) for _ in range(n)], rng),
+        sets[f"{name} (template)"] = (augment_batch([synth.template(name, rng) for _ in range(n)], rng),
                                       np.full(n, synth.TEMPLATES[name][0], np.uint8))
     return sets
 
@@ -164,9 +154,9 @@ def negative_sets(test_images: U8, seed: int, per_set: int = 1500) -> dict[str, 
     seen = [synth.negative(str(rng.choice(synth.TRAINING_NEGATIVES)), rng, TRAINING, test_images)
             for _ in range(per_set)]
     return {
-        "held-out generators (spiral, shape, half digit)": on_canvases(held, rng),
-        "letters and symbols in held-out fonts": on_canvases(letters, rng),
-        "training generators, new drawings": on_canvases(seen, rng),
+        "held-out generators (spiral, shape, half digit)": augment_batch(held, rng),
+        "letters and symbols in held-out fonts": augment_batch(letters, rng),
+        "training generators, new drawings": augment_batch(seen, rng),
     }
 
 
@@ -183,10 +173,64 @@ def validation_sets(images: U8, labels: npt.NDArray[np.uint8], seed: int
     y += list(digits)
     negatives = [synth.negative(str(rng.choice(synth.TRAINING_NEGATIVES)), rng, TRAINING, images)
                  for _ in range(1500)]
-    return on_canvases(fields, rng), np.asarray(y, np.uint8), on_canvases(negatives, rng)
+    return augment_batch(fields, rng), np.asarray(y, np.uint8), augment_batch(negatives, rng)
+
+
+def test_sets(images: U8, labels: npt.NDArray[np.uint8], seed: int
+              ) -> tuple[dict[str, tuple[F32, npt.NDArray[np.uint8]]], dict[str, F32]]:
+    """Every set a model is measured on, from the MNIST *test* images: digits (raw, through
+    preprocess, on canvases, the unseen-style sets) and the not-a-digit sets."""
+    digits = {
+        "mnist_test": (images[..., None].astype(np.float32) / 255, labels),
+        "mnist_test_preprocessed": (preprocess_all(images), labels),
+        "canvas_test": (augment_batch(images, np.random.default_rng(seed + 2)), labels),
+        **unseen_style_sets(images, labels, seed + 3),
+    }
+    return digits, negative_sets(images, seed + 4)
 
 
 # ---------------------------------------------------------------- measures
+
+Outputs = Callable[[F32], tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]]
+MNIST_STYLE = ("mnist_test", "mnist_test_preprocessed", "canvas_test")
+
+
+def measure(outputs: Outputs, digit_sets, negatives, threshold: float) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """A model's figures on the test sets; `outputs(x)` gives its (probabilities, not-a-digit
+    score). Per digit set: accuracy of the most probable digit, share answered not-a-digit at
+    `threshold`, ECE; the same pooled over the unseen-style sets, with the share of confident
+    (>= 0.9) answers that are right and the reliability curve; per not-a-digit set the share
+    rejected; AUROC of the score, canvas-test digits against the held-out non-digits."""
+    result: dict = {"accuracy": {}, "rejected": {}, "ece": {}}  # type: ignore[type-arg]
+    pooled_conf, pooled_right = [], []
+    canvas_scores = None
+    for name, (x, y) in digit_sets.items():
+        p, score = outputs(x)
+        right = p.argmax(1) == y
+        result["accuracy"][name] = float(right.mean())
+        result["rejected"][name] = float((score >= threshold).mean())
+        result["ece"][name] = expected_calibration_error(p.max(1), right)
+        if name == "canvas_test":
+            canvas_scores = score
+        if name not in MNIST_STYLE:
+            pooled_conf.append(p.max(1))
+            pooled_right.append(right)
+    conf, right = np.concatenate(pooled_conf), np.concatenate(pooled_right)
+    result["ece"]["unseen-style (pooled)"] = expected_calibration_error(conf, right)
+    result["accuracy"]["unseen-style (pooled)"] = float(right.mean())
+    result["confident_right"] = float(right[conf >= 0.9].mean())
+    which = np.clip(np.digitize(conf, np.linspace(0, 1, 16)[1:-1]), 0, 14)
+    result["reliability"] = [[float(conf[which == b].mean()), float(right[which == b].mean()),
+                              int((which == b).sum())] for b in range(15) if (which == b).any()]
+    held_out = []
+    for name, x in negatives.items():
+        score = outputs(x)[1]
+        result["rejected"][name] = float((score >= threshold).mean())
+        if "training" not in name:
+            held_out.append(score)
+    assert canvas_scores is not None
+    result["auroc"] = auroc(np.concatenate(held_out), canvas_scores)
+    return result
 
 
 def expected_calibration_error(confidence: npt.NDArray[np.floating], correct: npt.NDArray[np.bool_],

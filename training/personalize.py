@@ -28,8 +28,8 @@ import numpy as np
 import digitrt
 
 from . import synth
+from .augment import augment_batch
 from .fonts import HELD_OUT, TRAINING
-from .mix import on_canvases
 from .mnist import load_mnist
 
 KS = (0, 1, 3, 5, 10)
@@ -48,7 +48,7 @@ def font_writer(font: str, rng: np.random.Generator, curved_four: bool = False, 
                      else synth.font_digit(font, digit, rng))
             fields.append(np.fliplr(field).copy() if digit in mirrored else field)
             labels.append(digit)
-    return on_canvases(fields, rng)[..., 0], np.asarray(labels)
+    return augment_batch(fields, rng)[..., 0], np.asarray(labels)
 
 
 def mnist_style_writers(model: digitrt.Model, images, labels, n: int = 4):  # type: ignore[no-untyped-def]

@@ -29,9 +29,8 @@ import numpy.typing as npt
 
 from digitrt import PREPROCESSING_VERSION, Model, __version__
 
-from .augment import augment_batch, preprocess_all
 from .custom import load_custom
-from .mix import CLASSES, NOT_A_DIGIT, Mix, negative_sets, unseen_style_sets, validation_sets
+from .mix import CLASSES, NOT_A_DIGIT, Mix, measure, test_sets, validation_sets
 from .mnist import load_mnist
 
 # ---------------------------------------------------------------- constants
@@ -135,11 +134,6 @@ def make_sequence(mix: Mix, custom, seed: int, batch: int):  # type: ignore[no-u
             return x, self.labels[part]
 
     return CanvasBatches()
-
-
-def canvas_set(images, labels, seed: int):  # type: ignore[no-untyped-def]
-    """A fixed canvas rendering of a set (for validation and the canvas test)."""
-    return augment_batch(images, np.random.default_rng(seed)), labels
 
 
 # ---------------------------------------------------------------- export
@@ -403,40 +397,34 @@ def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[n
 
 
 def evaluate(model, mnist, seed: int, temperature: float, threshold: float):  # type: ignore[no-untyped-def]
-    """Every test figure of the report, from the Keras model: MNIST test (raw, preprocessed, on
-    canvases), the unseen-style test, the not-a-digit test, calibration before and after."""
-    from .mix import auroc, expected_calibration_error
+    """Every test figure of the report, from the Keras model (`mix.measure` on `mix.test_sets`):
+    accuracy, not-a-digit rates and AUROC at the temperature, calibration before and after."""
+    logits: dict[int, npt.NDArray[np.float32]] = {}
 
-    def outputs(x, t: float = temperature):  # type: ignore[no-untyped-def]
-        return heads(model.predict(x, batch_size=500, verbose=0), t)
+    def at(t: float):  # type: ignore[no-untyped-def]
+        def outputs(x):  # type: ignore[no-untyped-def]
+            if id(x) not in logits:  # one prediction per set, whatever the temperature
+                logits[id(x)] = model.predict(x, batch_size=500, verbose=0)
+            out = heads(logits[id(x)], t)
+            return out["probabilities"], out["not_a_digit"]
+        return outputs
 
-    y = mnist.test_labels
-    digit_sets = {
-        "mnist_test": (mnist.test_images[..., None].astype(np.float32) / 255, y),
-        "mnist_test_preprocessed": (preprocess_all(mnist.test_images), y),
-        "canvas_test": (canvas_set(mnist.test_images, y, seed + 2)[0], y),
-        **unseen_style_sets(mnist.test_images, y, seed + 3),
-    }
-    results, accuracy, rejected, ece_before, ece_after = {}, {}, {}, {}, {}
-    for name, (x, labels) in digit_sets.items():
-        out, raw = outputs(x), outputs(x, 1.0)
-        results[name] = out["probabilities"]
-        accuracy[name] = float((out["probabilities"].argmax(1) == labels).mean())
-        rejected[name] = float((out["not_a_digit"] >= threshold).mean())
-        for ece, o in ((ece_before, raw), (ece_after, out)):
-            p = o["probabilities"]
-            ece[name] = round(expected_calibration_error(p.max(1), p.argmax(1) == labels), 5)
-    negatives = {name: outputs(x)["not_a_digit"]
-                 for name, x in negative_sets(mnist.test_images, seed + 4).items()}
-    for name, scores in negatives.items():
-        rejected[name] = float((scores >= threshold).mean())
-    held_out = np.concatenate([v for k, v in negatives.items() if "training" not in k])
-    digits_canvas = outputs(digit_sets["canvas_test"][0])["not_a_digit"]
+    digit_sets, negatives = test_sets(mnist.test_images, mnist.test_labels, seed)
+    after = measure(at(temperature), digit_sets, negatives, threshold)
+    before = measure(at(1.0), digit_sets, negatives, threshold)
+    results = {name: at(temperature)(digit_sets[name][0])[0] for name in ("mnist_test", "canvas_test")}
+
+    def per_set(figures: dict, digits_only: bool = True, digits: int | None = None) -> dict:  # type: ignore[type-arg]
+        return {k: (round(v, digits) if digits else v) for k, v in figures.items()
+                if k in digit_sets or (not digits_only and k in negatives)}
+
     return {
-        "accuracy": accuracy,
-        "not_a_digit": {"rejected": rejected, "threshold": threshold,
-                        "auroc_canvas_test_vs_held_out": round(auroc(held_out, digits_canvas), 5)},
-        "calibration": {"temperature": temperature, "before": ece_before, "after": ece_after},
+        "accuracy": per_set(after["accuracy"]),
+        "not_a_digit": {"rejected": per_set(after["rejected"], digits_only=False),
+                        "threshold": threshold,
+                        "auroc_canvas_test_vs_held_out": round(after["auroc"], 5)},
+        "calibration": {"temperature": temperature, "before": per_set(before["ece"], digits=5),
+                        "after": per_set(after["ece"], digits=5)},
     }, results
 
 
