@@ -40,16 +40,12 @@ def run_chunked(
     """Preprocess `images` chunk by chunk, run the model once per chunk on the inked ones.
 
     Yields, in input order, `found(probabilities, image)` for an image with ink, `blank(image)`
-    for one without, and the ImageError (not raised) for an input that could not be read. An
-    input that is itself an ImageError (a caller's own read failed) is passed through as such.
+    for one without, and the ImageError (not raised) for an input that could not be read.
     """
     for chunk in chunks(images, batch_size):
         prepared = np.zeros((len(chunk), MNIST_SIZE, MNIST_SIZE, 1), np.float32)
         outcome: list[bool | ImageError] = []
         for i, image in enumerate(chunk):
-            if isinstance(image, ImageError):  # a caller that read the input itself and failed
-                outcome.append(image)
-                continue
             try:
                 x = prepare(image)
             except ImageError as e:

@@ -13,7 +13,7 @@ import struct
 import tempfile
 import threading
 from collections.abc import Iterator
-from typing import Any, TypeAlias
+from typing import Any, BinaryIO, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +21,7 @@ import numpy.typing as npt
 from ._cv import MAX_PIXELS, cv2
 from ._errors import ImageError
 
-ImageInput: TypeAlias = "npt.NDArray[Any] | str | os.PathLike[str] | bytes"
+ImageInput: TypeAlias = "npt.NDArray[Any] | str | os.PathLike[str] | bytes | BinaryIO"
 GreyImage: TypeAlias = npt.NDArray[np.uint8]
 
 # Files and stdin are read up to this many bytes: a digit image is kilobytes, a photo megabytes.
@@ -30,7 +30,8 @@ FORMATS = "PNG, JPEG or BMP"
 
 ACCEPTED = (
     "accepted: a 2-D grey array (uint8, uint16, or float in [0, 1]), a 3-D array with 1, 3 (BGR) "
-    "or 4 (BGRA) channels, a path to an image file, or the bytes of an encoded PNG/JPEG/BMP"
+    "or 4 (BGRA) channels, a path to an image file, the bytes of an encoded PNG/JPEG/BMP, or a "
+    "binary file object holding them"
 )
 
 
@@ -42,6 +43,9 @@ def to_grey(image: ImageInput) -> GreyImage:
         return _array_to_grey(_decode(bytes(image), "the given bytes"))
     if isinstance(image, (str, os.PathLike)):
         return _array_to_grey(_decode(_read_file(image), f"file {os.fspath(image)!r}"))
+    if hasattr(image, "read"):  # an open binary file, e.g. sys.stdin.buffer
+        name = str(getattr(image, "name", "the stream"))
+        return _array_to_grey(_decode(_read_capped(image, name), name))
     raise ImageError(f"cannot read an image from {_describe(image)}; {ACCEPTED}")
 
 
@@ -80,11 +84,21 @@ def _read_file(path: str | os.PathLike[str]) -> bytes:
             raise ImageError(f"{name!r} is not a regular file (a FIFO, device or socket); "
                              "digitrt reads image files only")
         with open(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_FILE_BYTES + 1)
+            return _read_capped(f, name)
     except OSError as e:
         raise ImageError(f"cannot read {name!r}: {e.strerror or e}") from None
     finally:
         os.close(fd)
+
+
+def _read_capped(stream: Any, name: str) -> bytes:
+    """At most MAX_FILE_BYTES from a binary stream; more is an ImageError (never read whole)."""
+    try:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as e:  # ValueError: a closed file
+        raise ImageError(f"cannot read {name!r}: {e}") from None
+    if not isinstance(data, bytes):
+        raise ImageError(f"{name!r} gave {type(data).__name__}, not bytes; open it in binary mode")
     if len(data) > MAX_FILE_BYTES:
         raise ImageError(f"{name!r} is larger than {MAX_FILE_BYTES} bytes, too large for an image")
     return data

@@ -62,6 +62,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._errors import ImageError
+
     fmt = "jsonl" if args.json else (args.format or "text")
     problem = _check(args)
     if problem:
@@ -77,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(args.files, args.recursive, len(done)) if sys.stderr.isatty() else None
     failures = 0
     try:
-        for name, record in predict_files(names, args):
-            writer.write(name, record)
-            failures += "error" in record
+        for name, result in predict_files(names, args):
+            writer.write(name, result)
+            failures += isinstance(result, ImageError)
             if progress:
                 progress.tick()
             if writer.pending >= args.batch_size:
@@ -155,8 +157,8 @@ def _worker_start(model: str | None, reject: float | None, samples: str | None) 
     _worker_recognizer = _recognizer(model, reject, samples, quiet=True)
 
 
-def _worker_batch(names: list[str]) -> list[dict[str, Any]]:
-    return _records(_worker_recognizer, names, len(names))
+def _worker_batch(names: list[str]) -> list[Any]:
+    return list(_stream(_worker_recognizer, names, len(names)))
 
 
 def _recognizer(model: str | None, reject: float | None, samples: str | None,
@@ -175,35 +177,16 @@ def _recognizer(model: str | None, reject: float | None, samples: str | None,
     return recognizer
 
 
-def _records(recognizer: Any, names: Iterable[str], batch_size: int) -> list[dict[str, Any]]:
-    return list(_stream(recognizer, names, batch_size))
+def _stream(recognizer: Any, names: Iterable[str], batch_size: int) -> Iterator[Any]:
+    """A Prediction or an ImageError per name, through the batching core; '-' is stdin."""
+    results: Iterator[Any] = recognizer.predict_iter(
+        (sys.stdin.buffer if n == "-" else n for n in names), batch_size=batch_size)
+    return results
 
 
-def _stream(recognizer: Any, names: Iterable[str], batch_size: int) -> Iterator[dict[str, Any]]:
-    from .._errors import ImageError
-    from .._image import MAX_FILE_BYTES
-
-    def sources() -> Iterator[Any]:
-        for name in names:
-            if name != "-":
-                yield name
-                continue
-            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-            yield data if len(data) <= MAX_FILE_BYTES else ImageError(
-                f"standard input is larger than {MAX_FILE_BYTES} bytes, too large for an image")
-
-    for p in recognizer.predict_iter(sources(), batch_size=batch_size):
-        if isinstance(p, ImageError):
-            yield {"error": str(p)}
-        else:
-            yield {"digit": p.digit, "confidence": p.confidence, "status": p.status,
-                   "best_guess": p.best_guess, "not_a_digit_score": p.not_a_digit_score,
-                   "probabilities": p.probabilities.tolist(), "top": p.top(10)}
-
-
-def predict_files(names: Iterator[str], args: argparse.Namespace
-                  ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(name, record) per image, in input order, from this process or from worker processes."""
+def predict_files(names: Iterator[str], args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
+    """(name, Prediction or ImageError) per image, in input order, from this process or from
+    worker processes."""
     if args.workers == 1:
         recognizer = _recognizer(args.model, args.reject, args.samples)
         pending: deque[str] = deque()
@@ -213,14 +196,14 @@ def predict_files(names: Iterator[str], args: argparse.Namespace
                 pending.append(name)
                 yield name
 
-        for record in _stream(recognizer, remember(), args.batch_size):
-            yield pending.popleft(), record
+        for result in _stream(recognizer, remember(), args.batch_size):
+            yield pending.popleft(), result
         return
     yield from _predict_in_workers(names, args)
 
 
 def _predict_in_workers(names: Iterator[str], args: argparse.Namespace
-                        ) -> Iterator[tuple[str, dict[str, Any]]]:
+                        ) -> Iterator[tuple[str, Any]]:
     """Chunks of names to `workers` processes, at most 2 chunks each in flight (memory stays
     flat however many files there are), results yielded in input order."""
     import multiprocessing
@@ -231,7 +214,7 @@ def _predict_in_workers(names: Iterator[str], args: argparse.Namespace
     context = multiprocessing.get_context("spawn")  # no forked onnxruntime state
     pool = ProcessPoolExecutor(args.workers, mp_context=context, initializer=_worker_start,
                                initargs=(args.model, args.reject, args.samples))
-    in_flight: deque[tuple[list[str], Future[list[dict[str, Any]]]]] = deque()
+    in_flight: deque[tuple[list[str], Future[list[Any]]]] = deque()
     try:
         while True:
             while len(in_flight) < 2 * args.workers:
@@ -264,37 +247,40 @@ class Writer:
         if self.csv is not None and header:
             self.csv.writerow(CSV_FIELDS)
 
-    def write(self, name: str, record: dict[str, Any]) -> None:
+    def write(self, name: str, result: Any) -> None:
+        """One image's line: a Prediction, or the ImageError that stood in for it."""
+        from .._errors import ImageError
         from . import shown
 
         self.pending += 1
-        error = record.get("error")
+        error = str(result) if isinstance(result, ImageError) else None
         if self.fmt == "text":
             if error:  # errors go to stderr, one line each, as they always have
                 self.flush()
                 print(f"digitrt: {shown(name)}: {error}", file=sys.stderr)
                 return
-            self.buffer.write(_text_line(shown(name), record, self.top_k) + "\n")
+            self.buffer.write(_text_line(shown(name), result, self.top_k) + "\n")
         elif self.fmt == "jsonl":
+            line: dict[str, Any]
             if error:
                 line = {"file": name, "digit": None, "status": "error", "error": error}
             else:
-                line = {"file": name, "digit": record["digit"],
-                        "confidence": round(record["confidence"], 6), "status": record["status"],
-                        "best_guess": record["best_guess"],
-                        "not_a_digit_score": round(record["not_a_digit_score"], 6),
-                        "probabilities": [round(v, 6) for v in record["probabilities"]]}
+                p = result
+                line = {"file": name, "digit": p.digit, "confidence": round(p.confidence, 6),
+                        "status": p.status, "best_guess": p.best_guess,
+                        "not_a_digit_score": round(p.not_a_digit_score, 6),
+                        "probabilities": [round(float(v), 6) for v in p.probabilities]}
                 if self.top_k > 1:
                     line["top"] = [{"digit": d, "probability": round(q, 6)}
-                                   for d, q in record["top"][: self.top_k]]
+                                   for d, q in p.top(self.top_k)]
             self.buffer.write(json.dumps(line) + "\n")  # ASCII: any name stays on one line
         else:
             assert self.csv is not None
             if error:
                 self.csv.writerow([name, "", "", "error", error])
             else:
-                self.csv.writerow([name, "" if record["digit"] is None else record["digit"],
-                                   f"{record['confidence']:.6f}", record["status"], ""])
+                self.csv.writerow([name, "" if result.digit is None else result.digit,
+                                   f"{result.confidence:.6f}", result.status, ""])
 
     def flush(self) -> None:
         text = self.buffer.getvalue()
@@ -306,14 +292,13 @@ class Writer:
         self.pending = 0
 
 
-def _text_line(name: str, record: dict[str, Any], top_k: int) -> str:
-    if record["status"] == "blank":
+def _text_line(name: str, p: Any, top_k: int) -> str:
+    if p.status == "blank":
         return f"{name}: blank (no ink found)"
-    if record["status"] == "not_a_digit":
-        return (f"{name}: not a digit ({record['confidence']:.1%}; best guess "
-                f"{record['best_guess']})")
-    others = "".join(f"  {d}: {q:.1%}" for d, q in record["top"][1:top_k])
-    return f"{name}: {record['digit']}  ({record['confidence']:.1%}){others}"
+    if p.status == "not_a_digit":
+        return f"{name}: not a digit ({p.confidence:.1%}; best guess {p.best_guess})"
+    others = "".join(f"  {d}: {q:.1%}" for d, q in p.top(top_k)[1:])
+    return f"{name}: {p.digit}  ({p.confidence:.1%}){others}"
 
 
 def _open_output(args: argparse.Namespace) -> tuple[TextIO, bool]:
