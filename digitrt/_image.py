@@ -194,6 +194,7 @@ def _jpeg_dimensions(data: bytes, source: str) -> tuple[int, int]:
 
 
 _stderr_lock = threading.Lock()
+_capture: Any = None  # one temporary file per process, reused under the lock
 
 
 @contextlib.contextmanager
@@ -202,13 +203,19 @@ def _decoder_messages() -> Iterator[list[str]]:
     libpng write their warnings there directly), so they are never shown to the user and a
     corrupt JPEG's warning can be turned into an ImageError. Yields a one-item list that holds
     the text afterwards. Decodes are serialised by a lock while fd 2 is redirected."""
+    global _capture
     messages = [""]
-    with _stderr_lock, tempfile.TemporaryFile() as capture:
+    with _stderr_lock:
         try:
             saved = os.dup(2)
         except OSError:  # no stderr at all (a daemon): nothing to capture
             yield messages
             return
+        if _capture is None:  # making a temporary file costs as much as a fifth of a decode
+            _capture = tempfile.TemporaryFile()
+        capture = _capture
+        capture.seek(0)
+        capture.truncate()
         try:
             os.dup2(capture.fileno(), 2)
             yield messages
