@@ -28,11 +28,11 @@ from ._cv import cv2
 from ._image import ImageInput, to_grey
 from ._preprocess import (
     MNIST_SIZE,
-    NOISE_LEVEL,
     UNEVEN_LEVEL,
     border_levels,
     flatten_light,
     halve,
+    ink_relative_to,
     normalize_crop,
 )
 
@@ -94,11 +94,11 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[list[Box], npt.NDArray[np.u
             for _ in range(int(math.log2(factor))):
                 small = halve(small)
             background, _ = border_levels(small)
-    distance = cv2.absdiff(small, np.full_like(small, background))
-    peak = int(distance.max()) - NOISE_LEVEL
+    ink = ink_relative_to(small, background)  # preprocess's own step, and its smudge rule:
+    peak = int(ink.max())
     if peak < 8:
         return [], small, background, factor
-    mask = (distance > NOISE_LEVEL + peak // 10).astype(np.uint8)
+    mask = (ink > peak // 10).astype(np.uint8)  # ink above a tenth of the strongest stroke
     _count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     comps: list[Box] = [(int(s[0]), int(s[1]), int(s[2]), int(s[3])) for s in stats[1:] if s[4] >= 3]
     if not comps:
@@ -153,8 +153,8 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
     atoms, small, background, factor = find_atoms(grey)
     if not atoms:
         return Reading("", [], 0.0)
-    if len(atoms) == 1:
-        return _single(recognizer.predict(image), atoms[0], factor)
+    if len(atoms) == 1:  # exactly what predict answers (the decoded image, not decoded again)
+        return _single(recognizer.predict(grey), atoms[0], factor)
     line = float(np.median([a[3] for a in atoms]))
     candidates: list[tuple[int, int]] = []
     crops = []
