@@ -212,7 +212,7 @@ def _decoder_messages() -> Iterator[list[str]]:
             yield messages
             return
         if _capture is None:  # making a temporary file costs as much as a fifth of a decode
-            _capture = tempfile.TemporaryFile()
+            _capture = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the process)
         capture = _capture
         capture.seek(0)
         capture.truncate()
