@@ -6,6 +6,7 @@ ImageError saying what was received and what is accepted.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import stat
@@ -213,6 +214,7 @@ def _decoder_messages() -> Iterator[list[str]]:
             return
         if _capture is None:  # making a temporary file costs as much as a fifth of a decode
             _capture = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the process)
+            atexit.register(_capture.close)
         capture = _capture
         capture.seek(0)
         capture.truncate()

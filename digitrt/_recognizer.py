@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from ._model import MNIST_SIZE, Model, first_line
 from ._preprocess import prepare
 from ._profile import Profile
 from ._reader import Reading
-from ._samples import SampleStore
+from ._samples import SampleStore, prepare_samples
 
 Status = Literal["digit", "blank", "not_a_digit"]
 
@@ -315,44 +314,12 @@ class Recognizer:
 
 def _load_samples(samples: object) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     """Preprocessed sample images and their digits, from a folder, a store or (image, digit)
-    pairs; what cannot be used is skipped and counted in one warning."""
+    pairs; what cannot be used is skipped and counted in one warning at adapt's caller."""
     if isinstance(samples, (str, os.PathLike)):
         samples = SampleStore(samples)
     if isinstance(samples, SampleStore):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            images, labels = samples.load()
-        for w in caught:  # one warning, raised where adapt was called
-            warnings.warn(str(w.message), stacklevel=3)
-        return images, labels.astype(np.int64)
+        return samples._load(stacklevel=4)
     if isinstance(samples, (bytes, np.ndarray)) or not isinstance(samples, Iterable):
         raise ArgumentTypeError(f"samples must be a samples folder, a SampleStore or (image, "
                                 f"digit) pairs, got {type(samples).__name__}")
-    kept: list[npt.NDArray[np.float32]] = []
-    digits: list[int] = []
-    skipped: dict[str, int] = {}
-    for item in samples:
-        try:
-            image, digit = item
-        except (TypeError, ValueError):
-            skipped["not an (image, digit) pair"] = skipped.get("not an (image, digit) pair", 0) + 1
-            continue
-        if not isinstance(digit, (int, np.integer)) or isinstance(digit, bool) or not 0 <= digit <= 9:
-            skipped["label not 0-9"] = skipped.get("label not 0-9", 0) + 1
-            continue
-        try:
-            x = prepare(image)
-        except ImageError:
-            skipped["unreadable"] = skipped.get("unreadable", 0) + 1
-            continue
-        if x is None:
-            skipped["blank"] = skipped.get("blank", 0) + 1
-            continue
-        kept.append(x)
-        digits.append(int(digit))
-    if skipped:
-        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
-        warnings.warn(f"adapt: skipped {sum(skipped.values())} samples ({detail})", stacklevel=3)
-    if not kept:
-        return np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.float32), np.zeros(0, np.int64)
-    return np.stack(kept), np.asarray(digits, np.int64)
+    return prepare_samples(samples, "adapt", stacklevel=4)

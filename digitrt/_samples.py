@@ -8,7 +8,8 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -100,45 +101,30 @@ class SampleStore:
         Returns:
             float32 images of shape (N, 28, 28) and their uint8 labels (N may be 0).
         """
-        from ._preprocess import prepare
+        images, labels = self._load(stacklevel=3)
+        return images, labels.astype(np.uint8)
 
-        images: list[npt.NDArray[np.float32]] = []
-        labels: list[int] = []
-        skipped: dict[str, int] = {}
+    def _load(self, stacklevel: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        skipped: Counter[str] = Counter()
+        return prepare_samples(self._pairs(skipped), f"samples in {self.root}", stacklevel + 1,
+                               skipped)
 
-        def skip(reason: str) -> None:
-            skipped[reason] = skipped.get(reason, 0) + 1
-
+    def _pairs(self, skipped: Counter[str]) -> Iterator[tuple[Path, int]]:
+        """(file, digit) for every file in a 0-9 folder; what is not is counted in `skipped`."""
         for path in sorted(self.root.rglob("*")) if self.root.is_dir() else ():
             if path.is_dir():
                 if path.parent == self.root and not any(p.is_file() for p in path.rglob("*")):
-                    skip("empty folder")
+                    skipped["empty folder"] += 1
                 continue
             folder = path.parent.name
             if path.parent.parent != self.root or len(folder) != 1 or folder not in DIGITS:
-                skip("not in a 0-9 folder")
+                skipped["not in a 0-9 folder"] += 1
             elif path.name.startswith("."):
                 continue  # a temporary file of a save in progress
             elif path.suffix.lower() not in IMAGE_SUFFIXES:
-                skip("not an image")
+                skipped["not an image"] += 1
             else:
-                try:
-                    x = prepare(path)
-                except ImageError:
-                    skip("unreadable")
-                    continue
-                if x is None:
-                    skip("blank")
-                    continue
-                images.append(x)
-                labels.append(int(folder))
-        if skipped:
-            detail = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
-            warnings.warn(f"samples in {self.root}: skipped {sum(skipped.values())} ({detail})",
-                          stacklevel=2)
-        if not images:
-            return np.zeros((0, 28, 28), np.float32), np.zeros((0,), np.uint8)
-        return np.stack(images), np.asarray(labels, np.uint8)
+                yield path, int(folder)
 
     def __repr__(self) -> str:
         return f"SampleStore({str(self.root)!r})"
@@ -152,3 +138,43 @@ def _encode_png(image: npt.NDArray[Any]) -> bytes:
         raise ImageError(f"cannot encode a sample from {type(image).__name__}; give PNG bytes "
                          "or a uint8 image array")
     return bytes(encoded)
+
+
+def prepare_samples(pairs: Iterable[object], what: str, stacklevel: int,
+                    skipped: Counter[str] | None = None
+                    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """(image, digit) pairs preprocessed exactly as `predict` does it. Pairs that cannot be
+    used (not a pair, a label outside 0-9, unreadable, blank) are counted by reason, with those
+    already in `skipped`, in one warning: "{what}: skipped N (...)"."""
+    from ._preprocess import prepare
+
+    skipped = Counter() if skipped is None else skipped
+    images: list[npt.NDArray[np.float32]] = []
+    labels: list[int] = []
+    image: Any
+    digit: Any
+    for item in pairs:
+        try:
+            image, digit = item  # type: ignore[misc]
+        except (TypeError, ValueError):
+            skipped["not an (image, digit) pair"] += 1
+            continue
+        if not isinstance(digit, (int, np.integer)) or isinstance(digit, bool) or not 0 <= digit <= 9:
+            skipped["label not 0-9"] += 1
+            continue
+        try:
+            x = prepare(image)
+        except ImageError:
+            skipped["unreadable"] += 1
+            continue
+        if x is None:
+            skipped["blank"] += 1
+            continue
+        images.append(x)
+        labels.append(int(digit))
+    if skipped:
+        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
+        warnings.warn(f"{what}: skipped {sum(skipped.values())} ({detail})", stacklevel=stacklevel)
+    if not images:
+        return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
+    return np.stack(images), np.asarray(labels, np.int64)
