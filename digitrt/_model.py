@@ -174,11 +174,8 @@ class Model:
     def run_scored(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Probabilities and the not-a-digit score in one run: (N, 11), the score last (0 for a
         model without one)."""
-        if self._scored is None:
-            p = self.run(batch)
-            return np.concatenate([p, np.zeros((len(p), 1), np.float32)], axis=1)
-        p, score = self._session.run(self._scored, {self.input_name: batch})
-        return np.concatenate((p, score.reshape(-1, 1)), axis=1)
+        return _scored(self._session.run(self._scored or self._probabilities,
+                                          {self.input_name: batch}))
 
     def run_scored_embedded(self, batch: npt.NDArray[np.float32]
                             ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
@@ -190,13 +187,9 @@ class Model:
         if EMBEDDING not in self.output_names:
             raise ModelError(f"{self.name} has no {EMBEDDING!r} output (digitrt's models have it "
                              "since 0.2.0); personalization needs it")
-        names = [*(self._scored or self._probabilities), EMBEDDING]
-        outputs = self._session.run(names, {self.input_name: batch})
-        scored = np.zeros((len(outputs[0]), 11), np.float32)
-        scored[:, :10] = outputs[0]
-        if self._scored is not None:
-            scored[:, 10] = outputs[1].reshape(-1)
-        return scored, outputs[-1]
+        outputs = self._session.run([*(self._scored or self._probabilities), EMBEDDING],
+                                    {self.input_name: batch})
+        return _scored(outputs[:-1]), outputs[-1]
 
     @property
     def sha256(self) -> str:
@@ -218,6 +211,13 @@ class Model:
 
     def __repr__(self) -> str:
         return f"Model({self.name!r}, path={str(self.path)!r})"
+
+
+def _scored(outputs: list[Any]) -> npt.NDArray[np.float32]:
+    """[probabilities (N, 10), not_a_digit (N,) if the model has it] -> (N, 11), score last."""
+    p = outputs[0]
+    score = outputs[1].reshape(-1, 1) if len(outputs) > 1 else np.zeros((len(p), 1), np.float32)
+    return np.concatenate((p, score), axis=1)
 
 
 def first_line(e: BaseException) -> str:
