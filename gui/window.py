@@ -242,14 +242,8 @@ class MainWindow(QMainWindow):
     def _adapt_to_samples(self) -> None:
         """Learn the saved samples (well under a second for hundreds of them)."""
         self.personal = None
-        if self.recognizer is None or not any(self.samples.counts()):
-            return
-        try:
-            with warnings.catch_warnings():  # unreadable files are simply not learnt
-                warnings.simplefilter("ignore")
-                self.personal = self.recognizer.adapt(self.samples)
-        except digitrt.DigitrtError:  # e.g. a model without an embedding output
-            self.personal = None
+        if self.recognizer is not None and any(self.samples.counts()):
+            self.personal = _adapted(self.recognizer, self.samples)
 
     def active_recognizer(self) -> digitrt.Recognizer | None:
         """The recognizer predictions use: the personal one when ticked and available."""
@@ -404,14 +398,8 @@ class MainWindow(QMainWindow):
     def _learn(self, digit: int) -> None:
         """Add the drawing just saved to the personal recognizer at once."""
         base = self.personal or self.recognizer
-        if base is None:
-            return
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self.personal = base.adapt([(self.canvas.array(), digit)])
-        except digitrt.DigitrtError:
-            return
+        if base is not None:
+            self.personal = _adapted(base, [(self.canvas.array(), digit)]) or self.personal
 
     def sample_counts(self) -> list[int]:
         return self.samples.counts()
@@ -436,3 +424,15 @@ class MainWindow(QMainWindow):
         model = self._model_label(self.current_model) if self.recognizer else "no model"
         latency = f"  ·  last prediction {self.last_latency_us:.0f} µs" if self.prediction_count else ""
         self.status_text.setText(model + latency)
+
+
+def _adapted(base: digitrt.Recognizer, samples: digitrt.SampleStore | list[tuple[np.ndarray, int]]
+             ) -> digitrt.Recognizer | None:
+    """base.adapt(samples), or None when the model cannot adapt (no embedding output).
+    Unusable samples are simply not learnt: the window shows no warning for them."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return base.adapt(samples)
+    except digitrt.DigitrtError:
+        return None
