@@ -40,8 +40,9 @@ def figures(model: digitrt.Model, digit_sets, negatives) -> dict:  # type: ignor
     r = measure(outputs, digit_sets, negatives, threshold)
     for key in ("accuracy", "rejected", "ece"):
         r[key] = {k: round(v, 5) for k, v in r[key].items()}
-    for key in ("confident_right", "auroc"):
-        r[key] = round(r[key], 5)
+    r["auroc"] = round(r["auroc"], 5)
+    if r["confident_right"] is not None:
+        r["confident_right"] = round(r["confident_right"], 5)
     r["threshold"] = threshold if threshold <= 1 else None
     r["temperature"] = model.metadata.get("temperature")
     return r

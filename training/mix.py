@@ -218,7 +218,8 @@ def measure(outputs: Outputs, digit_sets, negatives, threshold: float) -> dict: 
     conf, right = np.concatenate(pooled_conf), np.concatenate(pooled_right)
     result["ece"]["unseen-style (pooled)"] = expected_calibration_error(conf, right)
     result["accuracy"]["unseen-style (pooled)"] = float(right.mean())
-    result["confident_right"] = float(right[conf >= 0.9].mean())
+    confident = conf >= 0.9  # None when no answer is that confident (an untrained model)
+    result["confident_right"] = float(right[confident].mean()) if confident.any() else None
     which = np.clip(np.digitize(conf, np.linspace(0, 1, 16)[1:-1]), 0, 14)
     result["reliability"] = [[float(conf[which == b].mean()), float(right[which == b].mean()),
                               int((which == b).sum())] for b in range(15) if (which == b).any()]
