@@ -12,8 +12,9 @@ does MNIST's own digits, and `digitrt.preprocess` then sees what it sees at run 
   from jittered control points.
 - `font_digit`: a digit from a handwriting font (training/fonts.py), slanted and stretched.
 - `NEGATIVES`: things that are not a digit: letters and symbols from the fonts, scribbles,
-  zigzags, spirals, stars, crosses, arrows, shapes, faces, dots, dashes, crossed-out digits, two
-  digits side by side, half a digit.
+  zigzags, stars, crosses, arrows, shapes, faces, dots, dashes, crossed-out digits, two digits
+  side by side; held out of training: spirals, hearts, houses, waves, suns; and half a digit,
+  reported apart (many halves are digits).
 """
 
 from __future__ import annotations
@@ -377,12 +378,12 @@ def dash(rng: Rng, fonts: tuple[str, ...]) -> U8:
     return _strokes([[(0, 0), (length * math.cos(a), length * math.sin(a))]], rng, keep_size=True)
 
 
-def letter(rng: Rng, fonts: tuple[str, ...]) -> U8:
-    return font_text(str(rng.choice(fonts)), str(rng.choice(list(LETTERS))), rng)
+def letter(rng: Rng, fonts: tuple[str, ...], exclude: str = "") -> U8:
+    return font_text(str(rng.choice(fonts)), str(rng.choice([c for c in LETTERS if c not in exclude])), rng)
 
 
-def symbol(rng: Rng, fonts: tuple[str, ...]) -> U8:
-    return font_text(str(rng.choice(fonts)), str(rng.choice(list(SYMBOLS))), rng)
+def symbol(rng: Rng, fonts: tuple[str, ...], exclude: str = "") -> U8:
+    return font_text(str(rng.choice(fonts)), str(rng.choice([c for c in SYMBOLS if c not in exclude])), rng)
 
 
 def _strokes(strokes: list[list[tuple[float, float]]], rng: Rng, keep_size: bool = False) -> U8:
@@ -421,34 +422,85 @@ def two_digits(rng: Rng, fonts: tuple[str, ...], digits: U8) -> U8:
 
 
 def half_digit(rng: Rng, fonts: tuple[str, ...], digits: U8) -> U8:
-    """The top, bottom, left or right half of a digit."""
-    d = digits[rng.integers(len(digits))].copy()
-    side = rng.integers(4)
-    if side == 0:
-        d[14:] = 0
-    elif side == 1:
-        d[:14] = 0
-    elif side == 2:
-        d[:, 14:] = 0
-    else:
-        d[:, :14] = 0
-    return to_field(cv2.resize(d, (FIELD, FIELD)))
+    """The top, bottom, left or right half of a digit, scaled up; halves that are themselves
+    digit-like (a lone upright stroke, which is a 1, or a closed loop, which is a 0) are drawn
+    again from another digit."""
+    while True:
+        d = digits[rng.integers(len(digits))].copy()
+        side = rng.integers(4)
+        if side == 0:
+            d[14:] = 0
+        elif side == 1:
+            d[:14] = 0
+        elif side == 2:
+            d[:, 14:] = 0
+        else:
+            d[:, :14] = 0
+        if not _digit_like(d):
+            return to_field(cv2.resize(d, (FIELD, FIELD)))
+
+
+def _digit_like(field: U8) -> bool:
+    """A field whose ink is one upright stroke (3x taller than wide) or holds a closed loop."""
+    ink = (field > 100).astype(np.uint8)
+    if ink.sum() < 12:
+        return True  # next to nothing left: not a drawing at all
+    _, _, w, h = cv2.boundingRect(ink)
+    _, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    has_hole = hierarchy is not None and bool((hierarchy[0][:, 3] >= 0).any())
+    return h >= 3 * w or has_hole
+
+
+# Held out of training: doodles of the kind people sketch (the not-a-digit test's unseen
+# generators, with spirals).
+def heart(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    t = np.linspace(0, 2 * math.pi, 40)
+    pts = [(16 * math.sin(a) ** 3, -(13 * math.cos(a) - 5 * math.cos(2 * a) - 2 * math.cos(3 * a)
+                                     - math.cos(4 * a))) for a in t]
+    return _strokes([_jitter(pts, rng, 0.4)], rng)
+
+
+def house(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    roof = rng.uniform(5, 9)
+    body = [(0, roof), (0, 20), (16, 20), (16, roof), (0, roof)]
+    return _strokes([_jitter(body, rng, 0.4), _jitter([(-2, roof + 1), (8, 0), (18, roof + 1)], rng, 0.4)],
+                    rng)
+
+
+def wave(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    periods, height = rng.uniform(1.5, 3.5), rng.uniform(2, 5)
+    pts = [(x, height * math.sin(x / 20 * periods * 2 * math.pi)) for x in np.linspace(0, 20, 40)]
+    return _strokes([pts], rng, keep_size=True)
+
+
+def sun(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    n = int(rng.integers(6, 11))
+    rays = [[(6 * math.cos(a), 6 * math.sin(a)), (10 * math.cos(a), 10 * math.sin(a))]
+            for a in np.linspace(0, 2 * math.pi, n, endpoint=False) + rng.uniform(0, 1)]
+    return _strokes([_arc(0, 0, 4, 4, 0, 360, 16), *rays], rng)
 
 
 NEGATIVES: dict[str, Callable[..., U8]] = {
     "letter": letter, "symbol": symbol, "scribble": scribble, "zigzag": zigzag, "star": star,
     "cross": cross, "arrow": arrow, "face": face, "dot": dot, "dash": dash,
     "crossed-out digit": crossed_out, "two digits": two_digits, "hatching": hatching,
-    "polyline": polyline,
+    "polyline": polyline, "shape": shape,
     # held out of training: the not-a-digit test's unseen generators
-    "spiral": spiral, "shape": shape, "half digit": half_digit,
+    "spiral": spiral, "heart": heart, "house": house, "wave": wave, "sun": sun,
+    # neither trained on nor counted: the right half of a 3 is a 3, and the bottom of a 9 a 1
+    "half digit": half_digit,
 }
-HELD_OUT_NEGATIVES = ("spiral", "shape", "half digit")
-TRAINING_NEGATIVES = tuple(n for n in NEGATIVES if n not in HELD_OUT_NEGATIVES)
+HELD_OUT_NEGATIVES = ("spiral", "heart", "house", "wave", "sun")
+AMBIGUOUS_NEGATIVES = ("half digit",)  # reported apart
+TRAINING_NEGATIVES = tuple(n for n in NEGATIVES
+                           if n not in HELD_OUT_NEGATIVES + AMBIGUOUS_NEGATIVES)
 USES_DIGITS = {"crossed-out digit", "two digits", "half digit"}
 
 
-def negative(name: str, rng: Rng, fonts: tuple[str, ...], digits: U8) -> U8:
-    """One not-a-digit drawing from generator `name` (digits feed the digit-based ones)."""
+def negative(name: str, rng: Rng, fonts: tuple[str, ...], digits: U8, exclude: str = "") -> U8:
+    """One not-a-digit drawing from generator `name` (digits feed the digit-based ones; letters
+    and symbols leave out the characters in `exclude`)."""
     make = NEGATIVES[name]
-    return make(rng, fonts, digits) if name in USES_DIGITS else make(rng, fonts)
+    if name in USES_DIGITS:
+        return make(rng, fonts, digits)
+    return make(rng, fonts, exclude) if name in ("letter", "symbol") else make(rng, fonts)
