@@ -9,10 +9,12 @@ dynamic programming:
 3. Marks far smaller than the line's digits (dots, commas, dashes) are separators: skipped.
 4. A group wider than a digit is cut at the minima of its ink's column profile (touching or
    overlapping neighbours), giving the "atoms".
-5. Every run of 1-3 neighbouring atoms no wider than 1.5 line heights is a candidate digit; all
-   are normalised like `preprocess` does (`normalize_crop`) and classified in one model run.
-   The reading is the sequence of candidates that covers every atom with the highest total
-   log-probability of being that digit (and a digit at all).
+5. Every run of 1-5 neighbouring atoms no wider than 1.5 line heights is a candidate digit. Its
+   crop keeps only the ink of its own strokes (a neighbour reaching into the box is painted
+   over), is normalised like `preprocess` does (`normalize_crop`), and all are classified in
+   one model run. The reading is the sequence of candidates that covers every atom with the
+   highest total log-probability of being that digit (and a digit at all), less a penalty for
+   each clear gap inside one candidate (the classifier reads "71" as a confident 7).
 """
 
 from __future__ import annotations
@@ -37,15 +39,18 @@ from ._preprocess import (
 )
 
 Box = tuple[int, int, int, int]
+Atom = tuple[Box, tuple[int, ...]]  # a box and the connected components whose ink it holds
 WORK_HEIGHT = 100  # the working copy is halved while it is taller than twice this
-MAX_SPAN = 4  # atoms one digit may be made of
+MAX_SPAN = 5  # atoms one digit may be made of
 MAX_WIDTH = 1.5  # a digit is at most this many line heights wide
 SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are separators
 SPLIT_WIDTH = 0.9  # groups wider than this many line heights are cut into atoms...
-ATOM_WIDTH = 0.4  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
+ATOM_WIDTH = 0.3  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
 SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so without it the
 #                      best path would prefer fewer, larger pieces
+GAP_PENALTY = 4.0  # log-probability taken per clear gap (paper between two pieces) inside one
+#                    candidate: the classifier often reads "71" as a confident 7
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,15 @@ class DigitReading:
         confidence: the calibrated probability of `digit`.
         status: "digit" or "not_a_digit" (a mark the model rejects inside the number).
         box: (x, y, width, height) in the input image's pixels.
+        unsure: True when a digit's confidence is below the recognizer's `unsure_below`, as
+            for `Prediction.unsure`.
     """
 
     digit: int | None
     confidence: float
     status: str
     box: Box
+    unsure: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,9 +88,10 @@ class Reading:
     confidence: float
 
 
-def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[list[Box], npt.NDArray[np.uint8], int, int]:
-    """Atoms (boxes in working-copy pixels, left to right), the working copy, its paper level
-    and its scale factor to the input."""
+def find_atoms(grey: npt.NDArray[np.uint8]
+               ) -> tuple[list[Atom], npt.NDArray[np.uint8], npt.NDArray[np.int32], int, int]:
+    """Atoms (in working-copy pixels, left to right), the working copy, its component labels,
+    its paper level and its scale factor to the input."""
     small, factor = grey, 1
     while small.shape[0] >= 2 * WORK_HEIGHT and min(small.shape) >= 4:
         small, factor = halve(small), factor * 2
@@ -96,43 +105,44 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[list[Box], npt.NDArray[np.u
             background, _ = border_levels(small)
     ink = ink_relative_to(small, background)  # preprocess's own step, and its smudge rule:
     peak = int(ink.max())
+    empty = np.zeros(small.shape, np.int32)
     if peak < 8:
-        return [], small, background, factor
+        return [], small, empty, background, factor
     mask = (ink > peak // 10).astype(np.uint8)  # ink above a tenth of the strongest stroke
-    _count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    comps: list[Box] = [(int(s[0]), int(s[1]), int(s[2]), int(s[3])) for s in stats[1:] if s[4] >= 3]
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    comps: list[Atom] = [((int(s[0]), int(s[1]), int(s[2]), int(s[3])), (i,))
+                         for i, s in enumerate(stats[1:], 1) if s[4] >= 3]
     if not comps:
-        return [], small, background, factor
-    tallest = max(c[3] for c in comps)
-    line = float(np.median([c[3] for c in comps if c[3] >= 0.5 * tallest]))
-    marks = [c for c in comps if c[3] >= SEPARATOR_HEIGHT * line or (c[2] * c[3] >= 0.25 * line * line
-             and c[3] >= 0.25 * line)]
+        return [], small, empty, background, factor
+    tallest = max(c[0][3] for c in comps)
+    line = float(np.median([c[0][3] for c in comps if c[0][3] >= 0.5 * tallest]))
+    marks = [c for c in comps if c[0][3] >= SEPARATOR_HEIGHT * line
+             or (c[0][2] * c[0][3] >= 0.25 * line * line and c[0][3] >= 0.25 * line)]
     groups = _merge_overlapping(sorted(marks), line)
-    atoms: list[Box] = []
+    atoms: list[Atom] = []
     for g in groups:
         atoms += _split(g, mask, line)
-    return atoms, small, background, factor
+    return atoms, small, labels, background, factor
 
 
-def _merge_overlapping(comps: list[Box], line: float) -> list[Box]:
+def _merge_overlapping(comps: list[Atom], line: float) -> list[Atom]:
     """Join strokes that overlap in x by half the narrower one, unless both are full-height
     strokes (a 1 leaning on its neighbour is a digit of its own)."""
-    groups: list[list[int]] = []
-    for x, y, w, h in comps:
+    groups: list[Atom] = []
+    for (x, y, w, h), ids in comps:
         if groups:
-            gx, gy, gw, gh = groups[-1]
+            (gx, gy, gw, gh), gids = groups[-1]
             overlap = min(gx + gw, x + w) - max(gx, x)
             if overlap >= 0.5 * min(w, gw) and min(h, gh) < FULL_HEIGHT * line:
-                x1, y1 = max(gx + gw, x + w), max(gy + gh, y + h)
-                groups[-1] = [min(gx, x), min(gy, y), x1 - min(gx, x), y1 - min(gy, y)]
+                groups[-1] = (_union([(gx, gy, gw, gh), (x, y, w, h)]), gids + ids)
                 continue
-        groups.append([x, y, w, h])
-    return [(g[0], g[1], g[2], g[3]) for g in groups]
+        groups.append(((x, y, w, h), ids))
+    return groups
 
 
-def _split(group: Box, mask: npt.NDArray[np.uint8], line: float) -> list[Box]:
+def _split(group: Atom, mask: npt.NDArray[np.uint8], line: float) -> list[Atom]:
     """Cut a group wider than a digit into narrow pieces at minima of its column profile."""
-    x, y, w, h = group
+    (x, y, w, h), ids = group
     pieces = max(2, math.ceil(w / (ATOM_WIDTH * line))) if w > SPLIT_WIDTH * line else 1
     if pieces == 1:
         return [group]
@@ -144,35 +154,37 @@ def _split(group: Box, mask: npt.NDArray[np.uint8], line: float) -> list[Box]:
         if hi > lo:
             cuts.append(lo + int(np.argmin(profile[lo:hi])))
     bounds = [0, *sorted(set(cuts)), w]
-    return [(x + a, y, b - a, h) for a, b in itertools.pairwise(bounds) if b > a]
+    return [((x + a, y, b - a, h), ids) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-def]
     """See `Recognizer.read`."""
     grey = to_grey(image)
-    atoms, small, background, factor = find_atoms(grey)
+    atoms, small, labels, background, factor = find_atoms(grey)
     if not atoms:
         return Reading("", [], 0.0)
     if len(atoms) == 1:  # exactly what predict answers (the decoded image, not decoded again)
-        return _single(recognizer.predict(grey), atoms[0], factor)
-    line = float(np.median([a[3] for a in atoms]))
+        return _single(recognizer.predict(grey), atoms[0][0], factor)
+    boxes = [a[0] for a in atoms]
+    line = float(np.median([b[3] for b in boxes]))
     candidates: list[tuple[int, int]] = []
     crops = []
     for i in range(len(atoms)):
         for j in range(i, min(len(atoms), i + MAX_SPAN)):
-            box = _union(atoms[i : j + 1])
+            box = _union(boxes[i : j + 1])
             if j > i and box[2] > MAX_WIDTH * line:
                 break
             candidates.append((i, j))
-            bx, by, bw, bh = box
-            crops.append(normalize_crop(small[by : by + bh, bx : bx + bw], background))
+            ids = {k for a in atoms[i : j + 1] for k in a[1]}
+            crops.append(normalize_crop(_own_ink(small, labels, box, ids, background), background))
     batch = np.stack(crops).reshape(-1, MNIST_SIZE, MNIST_SIZE, 1)
     scored = recognizer._run(batch)  # the recognizer's own model, profile and all
     score = {}
     for (i, j), row in zip(candidates, scored, strict=True):
         p = float(row[:10].max())
+        gaps = sum(boxes[k + 1][0] > boxes[k][0] + boxes[k][2] for k in range(i, j))
         score[(i, j)] = (math.log(max(p, 1e-9)) + math.log(max(1.0 - float(row[10]), 1e-9))
-                         + SEGMENT_BONUS)
+                         + SEGMENT_BONUS - GAP_PENALTY * gaps)
     best: list[float] = [0.0] + [-math.inf] * len(atoms)
     back = [0] * (len(atoms) + 1)
     for end in range(1, len(atoms) + 1):
@@ -189,7 +201,7 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
     for i, j in reversed(spans):
         p = recognizer._decide(rows[(i, j)].copy(), np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
         digits.append(DigitReading(p.digit, p.confidence, p.status,
-                                   _to_input(_union(atoms[i : j + 1]), factor)))
+                                   _to_input(_union(boxes[i : j + 1]), factor), p.unsure))
     kept = [d for d in digits if d.status == "digit"]
     text = "".join(str(d.digit) for d in kept)
     confidence = float(np.prod([d.confidence for d in kept])) if kept else 0.0
@@ -199,9 +211,23 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
 def _single(p, atom: Box, factor: int) -> Reading:  # type: ignore[no-untyped-def]
     if p.status == "blank":
         return Reading("", [], 0.0)
-    d = DigitReading(p.digit, p.confidence, p.status, _to_input(atom, factor))
+    d = DigitReading(p.digit, p.confidence, p.status, _to_input(atom, factor), p.unsure)
     return Reading(str(p.digit) if p.status == "digit" else "", [d],
                    p.confidence if p.status == "digit" else 0.0)
+
+
+def _own_ink(small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32], box: Box,
+             ids: set[int], background: int) -> npt.NDArray[np.uint8]:
+    """The crop of `box` holding only the ink of components `ids` (and its antialiased rim):
+    a neighbour's stroke reaching into the box is painted over with paper."""
+    x, y, w, h = box
+    crop = small[y : y + h, x : x + w]
+    own = np.isin(labels[y : y + h, x : x + w], list(ids)).astype(np.uint8)
+    own = cv2.dilate(own, _RIM)
+    return np.where(own > 0, crop, np.uint8(background))
+
+
+_RIM = np.ones((3, 3), np.uint8)
 
 
 def _union(boxes: list[Box]) -> Box:

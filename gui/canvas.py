@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from PyQt6.QtCore import QPointF, QRect, QSize, Qt, pyqtSignal
+from PyQt6.QtCore import QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PyQt6.QtWidgets import QWidget
 
 CANVAS_SIZE = 280  # logical pixels, 10x MNIST's 28
+NUMBER_WIDTH = 3 * CANVAS_SIZE  # the wide canvas of number mode
 BACKGROUND = QColor(160, 160, 160)
 INK = QColor(0, 0, 0)
 MIN_PEN, MAX_PEN, DEFAULT_PEN = 6, 40, CANVAS_SIZE // 14
@@ -30,7 +31,8 @@ def qimage_to_array(image: QImage) -> npt.NDArray[np.uint8]:
 
 
 class DigitCanvas(QWidget):
-    """A fixed-size square canvas: grey paper, black round pen, undo, clear.
+    """A fixed-size canvas (square, or wide for numbers): grey paper, black round pen, undo,
+    clear, and boxes with labels drawn over the paper (not into the drawing).
 
     Signals:
         changed: the drawing changed (emitted on every pen movement).
@@ -43,6 +45,7 @@ class DigitCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFixedSize(CANVAS_SIZE, CANVAS_SIZE)
+        self.boxes: list[tuple[tuple[int, int, int, int], str, QColor]] = []
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.pen_width = DEFAULT_PEN
@@ -54,8 +57,9 @@ class DigitCanvas(QWidget):
     # ------------------------------------------------------------ state
     def _blank_image(self) -> QImage:
         ratio = self.devicePixelRatioF()
-        side = round(CANVAS_SIZE * ratio)  # HiDPI: as many pixels as the screen has
-        image = QImage(side, side, QImage.Format.Format_Grayscale8)
+        # HiDPI: as many pixels as the screen has
+        image = QImage(round(self.width() * ratio), round(self.height() * ratio),
+                       QImage.Format.Format_Grayscale8)
         image.setDevicePixelRatio(ratio)
         image.fill(BACKGROUND)
         return image
@@ -70,6 +74,21 @@ class DigitCanvas(QWidget):
 
     def can_undo(self) -> bool:
         return bool(self._undo)
+
+    def set_paper_width(self, width: int) -> None:
+        """Square (CANVAS_SIZE) or wide (NUMBER_WIDTH) paper; the drawing and its undo steps
+        are wiped (they belong to the other paper)."""
+        if width != self.width():
+            self._undo.clear()
+            self.setFixedSize(width, CANVAS_SIZE)
+            self._image = self._blank_image()
+            self.set_boxes([])
+            self.changed.emit()
+
+    def set_boxes(self, boxes: list[tuple[tuple[int, int, int, int], str, QColor]]) -> None:
+        """Outline each (x, y, w, h) box (in the drawing's pixels) and write its label above it."""
+        self.boxes = boxes
+        self.update()
 
     def set_pen_width(self, width: int) -> None:
         self.pen_width = max(MIN_PEN, min(MAX_PEN, int(width)))
@@ -97,8 +116,8 @@ class DigitCanvas(QWidget):
         scaled.setDevicePixelRatio(canvas.devicePixelRatio())
         painter = QPainter(canvas)
         painter.fillRect(canvas.rect(), QColor(255, 255, 255))
-        offset = QPointF((CANVAS_SIZE - scaled.width() / canvas.devicePixelRatio()) / 2,
-                         (CANVAS_SIZE - scaled.height() / canvas.devicePixelRatio()) / 2)
+        offset = QPointF((self.width() - scaled.width() / canvas.devicePixelRatio()) / 2,
+                         (self.height() - scaled.height() / canvas.devicePixelRatio()) / 2)
         painter.drawImage(offset, scaled)
         painter.end()
         self._image = canvas
@@ -130,6 +149,11 @@ class DigitCanvas(QWidget):
         painter = QPainter(self)
         dirty = event.rect() if event is not None else self.rect()
         painter.drawImage(dirty, self._image, self._source_rect(dirty))
+        ratio = self._image.devicePixelRatio()
+        for (x, y, w, h), label, color in self.boxes:
+            painter.setPen(QPen(color, 2))
+            painter.drawRect(QRectF(x / ratio, y / ratio, w / ratio, h / ratio))
+            painter.drawText(QPointF(x / ratio + 2, max(12.0, y / ratio - 4)), label)
 
     def _source_rect(self, rect: QRect) -> QRect:
         ratio = self._image.devicePixelRatio()
@@ -151,4 +175,4 @@ class DigitCanvas(QWidget):
         self.changed.emit()
 
     def sizeHint(self) -> QSize:
-        return QSize(CANVAS_SIZE, CANVAS_SIZE)
+        return QSize(self.width(), self.height())

@@ -8,13 +8,22 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QBuffer, QIODevice, QStandardPaths, Qt, QTimer
-from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QImage, QKeyEvent, QKeySequence
+from PyQt6.QtGui import (
+    QAction,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+)
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QPushButton,
     QSlider,
@@ -24,7 +33,7 @@ from PyQt6.QtWidgets import (
 
 import digitrt
 
-from .canvas import MAX_PEN, MIN_PEN, DigitCanvas
+from .canvas import CANVAS_SIZE, MAX_PEN, MIN_PEN, NUMBER_WIDTH, DigitCanvas
 from .panel import ModelInput, ProbabilityBars
 
 THROTTLE_MS = 40  # at most one live prediction per 40 ms while drawing (25 per second)
@@ -35,6 +44,7 @@ STYLE = """
 QMainWindow, QWidget#root { background: #f8fafc; }
 QLabel { color: #1e293b; }
 QLabel#digit { font-size: 84px; font-weight: 600; color: #2563eb; }
+QLabel#number { font-size: 40px; font-weight: 600; color: #2563eb; }
 QLabel#verdict { font-size: 15px; color: #334155; }
 QLabel#hint { color: #64748b; }
 QLabel#error { color: #b91c1c; background: #fee2e2; border-radius: 6px; padding: 6px; }
@@ -44,6 +54,10 @@ QPushButton:hover { background: #eff6ff; border-color: #93c5fd; }
 QPushButton:disabled { color: #94a3b8; }
 QComboBox { padding: 4px 8px; }
 """
+
+
+BOX_COLOURS = {"digit": QColor("#2563eb"), "unsure": QColor("#b45309"),
+               "not_a_digit": QColor("#94a3b8")}
 
 
 def default_samples_dir() -> Path:
@@ -65,6 +79,8 @@ class MainWindow(QMainWindow):
         self._last_saved: tuple[int, bytes, Path] | None = None
         self.prediction_count = 0
         self.last_prediction: digitrt.Prediction | None = None
+        self.last_reading: digitrt.Reading | None = None
+        self.number_mode = False
         self.last_latency_us = 0.0
 
         self.recognizers: dict[str, digitrt.Recognizer] = {}
@@ -101,6 +117,9 @@ class MainWindow(QMainWindow):
         self.personal_box.setToolTip("Predict with your saved samples (untick to compare with "
                                      "the model alone)")
         self.personal_box.toggled.connect(lambda _: self.predict_now())
+        self.number_box = QCheckBox("Number")
+        self.number_box.setToolTip("Write a whole number on a wide canvas (N)")
+        self.number_box.toggled.connect(self.set_number_mode)
         open_button = QPushButton("Open image…")
         open_button.clicked.connect(self.open_dialog)
         self.undo_button = QPushButton("Undo")
@@ -121,6 +140,7 @@ class MainWindow(QMainWindow):
         top.addWidget(QLabel("Model"))
         top.addWidget(self.model_box, 1)
         top.addWidget(self.personal_box)
+        top.addWidget(self.number_box)
         top.addWidget(open_button)
         left.addLayout(top)
         left.addWidget(self.canvas)
@@ -130,10 +150,10 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.pen_slider, 1)
         tools.addWidget(self.pen_label)
         left.addLayout(tools)
-        hint = QLabel("Press 0–9 or click a bar to save your drawing as that digit.")
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
-        left.addWidget(hint)
+        self.hint = QLabel()
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        left.addWidget(self.hint)
         left.addStretch(1)
 
         self.digit_label = QLabel("–")
@@ -150,6 +170,26 @@ class MainWindow(QMainWindow):
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
+        self.number_label = QLabel("–")  # number mode: the number read, its confidence
+        self.number_label.setObjectName("number")
+        self.number_verdict = QLabel()
+        self.number_verdict.setObjectName("verdict")
+        self.number_verdict.setWordWrap(True)
+        self.number_text = QLineEdit()  # the number as written, typed to correct the reading
+        self.number_text.setPlaceholderText("type the number if it reads wrong")
+        self.number_text.setReadOnly(True)  # the window takes the keys (see keyPressEvent)
+        self.save_number_button = QPushButton("Save each digit")
+        self.save_number_button.clicked.connect(self.save_number)
+        self.number_panel = QWidget()
+        number_box = QVBoxLayout(self.number_panel)
+        number_box.setContentsMargins(0, 0, 0, 0)
+        number_box.addWidget(self.number_label)
+        number_box.addWidget(self.number_verdict)
+        number_row = QHBoxLayout()
+        number_row.addWidget(self.number_text, 1)
+        number_row.addWidget(self.save_number_button)
+        number_box.addLayout(number_row)
+        self.number_panel.hide()
 
         head = QHBoxLayout()
         head.addWidget(self.digit_label)
@@ -165,13 +205,18 @@ class MainWindow(QMainWindow):
         seen.addWidget(self.model_input)
         seen.addWidget(caption)
         head.addLayout(seen)
+        self.digit_panel = QWidget()  # one-digit mode: the digit, its verdict, the bars
+        digit_box = QVBoxLayout(self.digit_panel)
+        digit_box.setContentsMargins(0, 0, 0, 0)
+        digit_box.addLayout(head)
+        digit_box.addWidget(self.bars)
 
         panel = QWidget()
         panel.setObjectName("panel")
         right = QVBoxLayout(panel)
         right.setContentsMargins(16, 12, 16, 12)
-        right.addLayout(head)
-        right.addWidget(self.bars)
+        right.addWidget(self.digit_panel)
+        right.addWidget(self.number_panel)
         right.addWidget(self.error_label)
         panel.setFixedWidth(360)
 
@@ -203,9 +248,32 @@ class MainWindow(QMainWindow):
         # No child takes the keyboard focus, so digit, [ ], Esc and Delete keys always reach
         # keyPressEvent (a focused combo box would swallow digits for its item search).
         for widget in (self.model_box, open_button, self.undo_button, clear_button,
-                       self.pen_slider, self.personal_box):
+                       self.pen_slider, self.personal_box, self.number_box, self.number_text,
+                       self.save_number_button):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._update_status()
+        self._show_hint()
+
+    def set_number_mode(self, on: bool) -> None:
+        """A wide canvas read as a whole number (Recognizer.read), or the square one-digit
+        canvas. Switching wipes the drawing."""
+        self.number_mode = on
+        if self.number_box.isChecked() != on:
+            self.number_box.setChecked(on)
+        self.canvas.set_paper_width(NUMBER_WIDTH if on else CANVAS_SIZE)
+        self.number_text.clear()
+        self.number_panel.setVisible(on)
+        self.digit_panel.setVisible(not on)
+        self.setWindowTitle("digitrt — write a number" if on else "digitrt — draw a digit")
+        self._show_hint()
+        self.adjustSize()
+        self.predict_now()
+
+    def _show_hint(self) -> None:
+        self.hint.setText(
+            "Write a number. Type it (0–9, Backspace) if it reads wrong, then press Enter to save "
+            "each digit as a sample. N: back to one digit." if self.number_mode else
+            "Press 0–9 or click a bar to save your drawing as that digit. N: write a number.")
 
     # ------------------------------------------------------------ models
     def _model_label(self, name: str) -> str:
@@ -265,16 +333,46 @@ class MainWindow(QMainWindow):
             return
         started = time.perf_counter()
         try:
-            prediction = recognizer.predict(self.canvas.array())
+            if self.number_mode:
+                reading = recognizer.read(self.canvas.array())
+            else:
+                prediction = recognizer.predict(self.canvas.array())
         except digitrt.DigitrtError as e:
             self.show_error(str(e))
             return
         self.last_latency_us = (time.perf_counter() - started) * 1e6
         self.prediction_count += 1
-        self.show_prediction(prediction)
+        if self.number_mode:
+            self.show_reading(reading)
+        else:
+            self.show_prediction(prediction)
+
+    def show_reading(self, reading: digitrt.Reading) -> None:
+        """The number read, and each digit's box on the canvas with its value and confidence
+        (unsure digits in amber, rejected marks in grey)."""
+        self.last_reading = reading
+        self.undo_button.setEnabled(self.canvas.can_undo())
+        self.number_label.setText(reading.text or "–")
+        self.number_label.setStyleSheet("" if reading.text else "color: #cbd5e1;")
+        boxes = []
+        for d in reading.digits:
+            if d.status != "digit":
+                boxes.append((d.box, "not a digit", BOX_COLOURS["not_a_digit"]))
+            else:
+                boxes.append((d.box, f"{d.digit}  {d.confidence:.0%}",
+                               BOX_COLOURS["unsure" if d.unsure else "digit"]))
+        self.canvas.set_boxes(boxes)
+        if not reading.digits:
+            self.number_verdict.setText("Write a number on the grey canvas.")
+        else:
+            self.number_verdict.setText(
+                f"{len(reading.text)} digit{'' if len(reading.text) == 1 else 's'}, "
+                f"{reading.confidence:.1%} confidence for the whole number")
+        self._update_status()
 
     def show_prediction(self, p: digitrt.Prediction | None) -> None:
         self.last_prediction = p
+        self.canvas.set_boxes([])
         self.undo_button.setEnabled(self.canvas.can_undo())
         blank = p is None or p.status == "blank"
         self.digit_label.setStyleSheet("color: #cbd5e1;" if blank else "")
@@ -308,6 +406,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ editing
     def clear(self) -> None:
         self.canvas.clear()
+        self.number_text.clear()
         bar = self.statusBar()
         if bar is not None:
             bar.clearMessage()  # "Saved as ..." belongs to the drawing just cleared
@@ -321,13 +420,21 @@ class MainWindow(QMainWindow):
         if event is None:
             return
         key, text = event.key(), event.text()
-        if key in (Qt.Key.Key_Escape, Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+        plain = not event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                         | Qt.KeyboardModifier.AltModifier)
+        if text.lower() == "n" and plain:
+            self.set_number_mode(not self.number_mode)
+        elif self.number_mode and plain and len(text) == 1 and text.isdigit():
+            self.number_text.setText(self.number_text.text() + text)  # the number as written
+        elif self.number_mode and key == Qt.Key.Key_Backspace and self.number_text.text():
+            self.number_text.setText(self.number_text.text()[:-1])
+        elif self.number_mode and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.save_number()
+        elif key in (Qt.Key.Key_Escape, Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.clear()
         elif text in ("[", "]"):
             self.pen_slider.setValue(self.canvas.pen_width + (-2 if text == "[" else 2))
-        elif len(text) == 1 and text.isdigit() and not event.modifiers() & (
-            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
-        ):
+        elif len(text) == 1 and text.isdigit() and plain:
             self.save_sample(int(text))
         else:
             super().keyPressEvent(event)
@@ -388,18 +495,49 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not save the sample: {e}")
             return None
         self._last_saved = (digit, data, path)
-        self._learn(digit)
+        self._learn([(self.canvas.array(), digit)])
         self.hide_error()
         self._refresh_counts()
         if bar is not None:
             bar.showMessage(f"Saved as a {digit}: {path}", 4000)
         return path
 
-    def _learn(self, digit: int) -> None:
-        """Add the drawing just saved to the personal recognizer at once."""
+    def save_number(self) -> list[Path]:
+        """Save each digit of the number on the canvas as a sample of its digit: the digits typed
+        (when the reading was wrong) or else the digits read. Returns the files written."""
+        reading = self.last_reading
+        found = [d for d in reading.digits if d.status == "digit"] if reading else []
+        labels = self.number_text.text() or (reading.text if reading else "")
+        if not found:
+            self.show_error("Nothing to save: write a number first.")
+            return []
+        if len(labels) != len(found):
+            self.show_error(f"You typed {len(labels)} digits ({labels}) but the canvas holds "
+                            f"{len(found)}: write them further apart, or type all {len(found)}.")
+            return []
+        image = self.canvas.array()
+        pairs = [(_crop(image, d.box), int(label)) for d, label in zip(found, labels, strict=True)]
+        paths = []
+        try:
+            for crop, digit in pairs:
+                paths.append(self.samples.save(crop, digit))
+        except digitrt.DigitrtError as e:
+            self.show_error(f"Could not save the samples: {e}")
+            return paths
+        self._learn(pairs)
+        self.hide_error()
+        self._refresh_counts()
+        self.number_text.clear()
+        bar = self.statusBar()
+        if bar is not None:
+            bar.showMessage(f"Saved {len(paths)} samples ({labels}) in {self.samples_dir}", 4000)
+        return paths
+
+    def _learn(self, pairs: list[tuple[np.ndarray, int]]) -> None:
+        """Add drawings just saved to the personal recognizer at once."""
         base = self.personal or self.recognizer
         if base is not None:
-            self.personal = _adapted(base, [(self.canvas.array(), digit)]) or self.personal
+            self.personal = _adapted(base, pairs) or self.personal
 
     def sample_counts(self) -> list[int]:
         return self.samples.counts()
@@ -422,8 +560,16 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         model = self._model_label(self.current_model) if self.recognizer else "no model"
-        latency = f"  ·  last prediction {self.last_latency_us:.0f} µs" if self.prediction_count else ""
+        what = "reading" if self.number_mode else "prediction"
+        latency = f"  ·  last {what} {self.last_latency_us:.0f} µs" if self.prediction_count else ""
         self.status_text.setText(model + latency)
+
+
+def _crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """One digit of a number with paper around it (a quarter of its height each side)."""
+    x, y, w, h = box
+    m = h // 4
+    return np.ascontiguousarray(image[max(0, y - m) : y + h + m, max(0, x - m) : x + w + m])
 
 
 def _adapted(base: digitrt.Recognizer, samples: digitrt.SampleStore | list[tuple[np.ndarray, int]]

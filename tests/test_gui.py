@@ -19,9 +19,9 @@ from tests.strokes import STROKES, draw_digit
 BOX = (70, 40, 140, 200)  # where the test draws, in canvas pixels (x, y, w, h)
 
 
-def stroke_points(digit, steps=4):
+def stroke_points(digit, steps=4, box=BOX):
     """The digit's strokes as canvas points, with extra points between vertices."""
-    x0, y0, w, h = BOX
+    x0, y0, w, h = box
     strokes = []
     for stroke in STROKES[digit]:
         pts = [(x0 + x * w, y0 + y * h) for x, y in stroke]
@@ -302,3 +302,40 @@ def test_saved_samples_are_learnt_and_the_toggle_compares(qtbot, tmp_path):
     draw_digit_with_mouse(qtbot, window, 7)
     QTest.keyClick(window, Qt.Key.Key_7)
     assert window.personal.profile.counts()[7] == 1 and "(4)" in window.personal_box.text()
+
+
+def test_number_mode_reads_live_draws_boxes_and_saves_each_digit(qtbot, window):
+    """N turns on the wide canvas; three digits drawn with the mouse read as a number while
+    drawing, each with a box over its own strokes; Enter saves each digit under its label,
+    and a typed correction with the wrong count of digits is refused with an explanation."""
+    QTest.keyClick(window, Qt.Key.Key_N)
+    assert window.number_mode and window.canvas.width() > 2 * window.canvas.height()
+    lefts = (60, 330, 600)
+    for digit, x in zip((4, 0, 7), lefts, strict=True):
+        for stroke in stroke_points(digit, box=(x, 40, 140, 200)):
+            draw(qtbot, window.canvas, stroke)
+    qtbot.waitUntil(lambda: window.last_reading is not None
+                    and window.last_reading.text == "407", timeout=2000)
+    assert window.number_label.text() == "407" and not window.bars.isVisible()
+    ratio = window.canvas.image().devicePixelRatio()
+    assert len(window.canvas.boxes) == 3
+    for ((bx, by, bw, bh), label, _), x, digit in zip(window.canvas.boxes, lefts, (4, 0, 7),
+                                                      strict=True):
+        assert label.startswith(f"{digit} ")
+        assert x - 20 <= bx / ratio <= x + 140 and bx / ratio + bw / ratio <= x + 160
+        assert 20 <= by / ratio <= 120 and bh / ratio >= 100
+
+    QTest.keyClick(window, Qt.Key.Key_1)  # a correction with one digit, for three found
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    assert window.error_label.isVisible() and "3" in window.error_label.text()
+    QTest.keyClick(window, Qt.Key.Key_Backspace)  # takes the typed digit back, not the drawing
+    assert window.number_text.text() == "" and window.last_reading.text == "407"
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    assert window.sample_counts() == [1, 0, 0, 0, 1, 0, 0, 1, 0, 0]
+    for digit in (4, 0, 7):  # each file holds one digit: it reads as that digit alone
+        (path,) = (window.samples_dir / str(digit)).glob("*.png")
+        assert window.recognizer.predict(path).digit == digit
+
+    QTest.keyClick(window, Qt.Key.Key_N)  # back to one digit: the square canvas, wiped
+    assert not window.number_mode and window.canvas.width() == window.canvas.height()
+    assert window.canvas.boxes == []

@@ -13,14 +13,14 @@ from collections.abc import Sequence
 
 from .._errors import DigitrtError
 from .._version import __version__
-from . import info_command, predict_command
+from . import info_command, predict_command, read_command
 
-COMMANDS = (predict_command, info_command)
+COMMANDS = (predict_command, read_command, info_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="digitrt", description="Recognise handwritten digits in images (MNIST-trained CNN/MLP)."
+        prog="digitrt", description="Recognise handwritten digits and whole numbers in images."
     )
     parser.add_argument("--version", action="version", version=f"digitrt {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
