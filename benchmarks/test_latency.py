@@ -42,6 +42,13 @@ def test_predict_canvas(benchmark, recognizers, canvas, kind):
     assert p.digit == 3
 
 
+@pytest.mark.benchmark(group="read")
+def test_read_number_800x250(benchmark, recognizers, number_canvas):
+    """Recognizer.read of six digits on an 800x250 canvas (#15: <= 1 ms median)."""
+    r = benchmark(recognizers["cnn"].read, number_canvas)
+    assert r.text == "314159"
+
+
 # ---------------------------------------------------------------- the floor
 def bare_session(recognizer, threads=1):
     """A plain onnxruntime session on the same file with the same settings as Recognizer."""

@@ -174,17 +174,20 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
             box = _union(boxes[i : j + 1])
             if j > i and box[2] > MAX_WIDTH * line:
                 break
+            if j > i and _apart(boxes[j - 1], boxes[j], line):
+                break  # two whole digits with paper between them are never one digit
             candidates.append((i, j))
             ids = {k for a in atoms[i : j + 1] for k in a[1]}
             crops.append(normalize_crop(_own_ink(small, labels, box, ids, background), background))
+    gaps = {(i, j): sum(boxes[k + 1][0] > boxes[k][0] + boxes[k][2] for k in range(i, j))
+            for i, j in candidates}
     batch = np.stack(crops).reshape(-1, MNIST_SIZE, MNIST_SIZE, 1)
     scored = recognizer._run(batch)  # the recognizer's own model, profile and all
     score = {}
     for (i, j), row in zip(candidates, scored, strict=True):
         p = float(row[:10].max())
-        gaps = sum(boxes[k + 1][0] > boxes[k][0] + boxes[k][2] for k in range(i, j))
         score[(i, j)] = (math.log(max(p, 1e-9)) + math.log(max(1.0 - float(row[10]), 1e-9))
-                         + SEGMENT_BONUS - GAP_PENALTY * gaps)
+                         + SEGMENT_BONUS - GAP_PENALTY * gaps[(i, j)])
     best: list[float] = [0.0] + [-math.inf] * len(atoms)
     back = [0] * (len(atoms) + 1)
     for end in range(1, len(atoms) + 1):
@@ -222,12 +225,21 @@ def _own_ink(small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32], box: B
     a neighbour's stroke reaching into the box is painted over with paper."""
     x, y, w, h = box
     crop = small[y : y + h, x : x + w]
-    own = np.isin(labels[y : y + h, x : x + w], list(ids)).astype(np.uint8)
-    own = cv2.dilate(own, _RIM)
-    return np.where(own > 0, crop, np.uint8(background))
+    part = labels[y : y + h, x : x + w]
+    keep = np.zeros(int(part.max()) + 1, np.uint8)
+    keep[[i for i in ids if i < len(keep)]] = 1
+    own = keep[part]
+    if not ((part > 0) > own).any():  # no other stroke reaches into the box
+        return crop
+    return np.where(cv2.dilate(own, _RIM) > 0, crop, np.uint8(background))
 
 
 _RIM = np.ones((3, 3), np.uint8)
+
+
+def _apart(left: Box, right: Box, line: float) -> bool:
+    """Two full-height marks with paper between them."""
+    return (right[0] > left[0] + left[2] and min(left[3], right[3]) >= FULL_HEIGHT * line)
 
 
 def _union(boxes: list[Box]) -> Box:

@@ -157,3 +157,31 @@ def test_stdin_is_capped():
         out = subprocess.run([sys.executable, "-m", "digitrt", "predict", "-"], stdin=zero,
                              capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and "larger than" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_read_prints_numbers_and_json_with_boxes(tmp_path):
+    """`digitrt read`: the number per file in plain text; with --json the text, confidence and
+    each digit's box over its own ink; a blank image reads as no digits; a bad file is one
+    error record and the exit code says so."""
+    from tests.test_reader import number
+
+    image = number([9, 0, 4])
+    cv2.imwrite(str(tmp_path / "n.png"), image)
+    cv2.imwrite(str(tmp_path / "blank.png"), np.full((120, 400), 255, np.uint8))
+    (tmp_path / "bad.png").write_text("not an image")
+    out = run("read", str(tmp_path / "n.png"), str(tmp_path / "blank.png"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.decode().splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'n.png'}: 904  (")
+    assert lines[1] == f"{tmp_path / 'blank.png'}: no digits found"
+
+    out = run("read", "--json", str(tmp_path / "n.png"), str(tmp_path / "bad.png"))
+    assert out.returncode == 1
+    good, bad = (json.loads(line) for line in out.stdout.decode().splitlines())
+    assert good["text"] == "904" and 0.5 < good["confidence"] <= 1
+    assert [d["digit"] for d in good["digits"]] == [9, 0, 4]
+    for d in good["digits"]:
+        x, y, w, h = d["box"]
+        assert d["status"] == "digit" and (image[y : y + h, x : x + w] < 128).any()
+    assert good["digits"][0]["box"][0] < good["digits"][1]["box"][0] < good["digits"][2]["box"][0]
+    assert bad["status"] == "error" and "not a readable image" in bad["error"]

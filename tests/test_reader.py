@@ -9,15 +9,17 @@ from digitrt import ImageError
 from tests.strokes import draw_digit
 
 
-def number(digits, gap=0.4, h=180):
-    """Digits drawn side by side on white paper, `gap` digit widths apart; their ink boxes."""
+def number(digits, gap=0.4, h=180, rise=0):
+    """Digits drawn side by side on white paper, `gap` digit widths apart, each `rise` pixels
+    lower than the one before (a slanted baseline)."""
     w = int(0.6 * h)
-    canvas = np.full((h + 80, (w + int(gap * w)) * len(digits) + 120), 255, np.uint8)
+    canvas = np.full((h + 80 + rise * len(digits), (w + int(gap * w)) * len(digits) + 120), 255,
+                     np.uint8)
     x = 60
-    for d in digits:
+    for k, d in enumerate(digits):
         tile = draw_digit(d, size=h, box=(0.2, 0.05, 0.6, 0.9), width=16, background=255)
-        x0 = x - int(0.2 * h)
-        canvas[40:40 + h, x0:x0 + h] = np.minimum(canvas[40:40 + h, x0:x0 + h], tile)
+        x0, y0 = x - int(0.2 * h), 40 + k * rise
+        canvas[y0:y0 + h, x0:x0 + h] = np.minimum(canvas[y0:y0 + h, x0:x0 + h], tile)
         x += w + int(gap * w)
     return canvas
 
@@ -59,3 +61,31 @@ def test_separators_are_skipped(recognizer):
 def test_bad_input_gets_the_same_errors_as_predict(recognizer):
     with pytest.raises(ImageError, match="not a readable image"):
         recognizer.read(b"not an image")
+
+
+def test_overlapping_and_touching_neighbours(recognizer):
+    """Digits whose boxes overlap by a tenth of a width (not touching), and digits whose
+    strokes touch, still read digit for digit."""
+    assert recognizer.read(number([2, 7, 5], gap=-0.1)).text == "275"
+    touching = number([4, 0, 3], gap=-0.15)  # the 0 touches the 4
+    assert recognizer.read(touching).text == "403"
+
+
+def test_boxes_line_up_with_the_digits_drawn(recognizer):
+    """Each box covers its digit's ink and little else: its centre lies in that digit's slot."""
+    h, w, gap = 180, 108, 0.5
+    r = recognizer.read(number([5, 8, 1, 6], gap=gap, h=h))
+    assert r.text == "5816"
+    for k, d in enumerate(r.digits):
+        x, y, bw, bh = d.box
+        slot_left = 60 + k * (w + int(gap * w))
+        assert slot_left - 5 <= x + bw / 2 <= slot_left + w + 5
+        assert bw <= w + 10 and 40 <= y + bh / 2 <= 40 + h
+
+
+def test_a_slanted_baseline_and_a_speck(recognizer):
+    """Digits stepping down a slanted line, with a speck of dust between two, read in order."""
+    image = number([1, 2, 3, 4], gap=0.6, rise=30)
+    x = 60 + 108 + int(0.6 * 108) // 2  # between the 1 and the 2
+    image[150:153, x : x + 3] = 0
+    assert recognizer.read(image).text == "1234"
