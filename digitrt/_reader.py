@@ -122,7 +122,7 @@ def find_atoms(grey: npt.NDArray[np.uint8]
     atoms: list[Atom] = []
     for g in groups:
         atoms += _split(g, mask, line)
-    return atoms, small, labels, background, factor
+    return atoms, small, np.asarray(labels, np.int32), background, factor
 
 
 def _merge_overlapping(comps: list[Atom], line: float) -> list[Atom]:

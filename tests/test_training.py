@@ -57,8 +57,9 @@ def test_parity_check_rejects_a_mismatching_export(tmp_path, mnist_subset):
 
 
 def test_flops_of_the_shipped_cnn_are_within_budget():
-    """The CNN costs at most 8 MFLOP per image (latency is proportional to FLOPs here)."""
-    assert train.count_flops(train.build_model("cnn")) <= 8_000_000
+    """The CNN costs at most 10 MFLOP per image. Latency is about proportional to FLOPs here
+    (toolchain notes: ~8 us per MFLOP), and #13 allows a bare run of 80 us."""
+    assert train.count_flops(train.build_model("cnn")) <= 10_000_000
 
 
 def test_custom_folder_reads_drawings_and_skips_bad_files(tmp_path, caplog):
