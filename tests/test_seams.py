@@ -44,7 +44,7 @@ def test_model_runs_a_ready_batch_like_the_recognizer():
     assert rec.model is model and model.input_name == "image"
     named = model.run_outputs(batch, "probabilities", "embedding")
     assert np.array_equal(named["probabilities"], probabilities)
-    assert named["embedding"].shape == (3, 128)
+    assert named["embedding"].shape == (3, 160)  # the penultimate layer of training/train.py
     with pytest.raises(ModelError, match="no output"):
         model.run_outputs(batch, "logits")
 
