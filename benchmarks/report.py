@@ -95,6 +95,13 @@ def main(source: str, target: str) -> int:
             elif kind == "mlp":
                 targets.append(("MLP end-to-end median ≤ 60 µs",
                                 f"{e['predict_median_us']:.0f} µs", e["predict_median_us"] <= 60))
+    if has("test_bare_onnxruntime_run[cnn]", "test_predict_canvas[cnn]"):
+        t, p = median("test_bare_onnxruntime_run[cnn]"), median("test_predict_canvas[cnn]")
+        targets += [("Model v2 CNN: bare onnxruntime run ≤ 80 µs", us(t), t <= 80e-6),
+                    ("Model v2 CNN: `predict` end to end ≤ 140 µs", us(p), p <= 140e-6)]
+    if has("test_read_number_800x250"):
+        t = median("test_read_number_800x250")
+        targets.append(("`read` of a 6-digit 800×250 canvas ≤ 1 ms", us(t), t <= 1e-3))
     if has("test_preprocess_canvas_280"):
         t = median("test_preprocess_canvas_280")
         targets.append(("Preprocessing ≤ 50 µs on the 280×280 canvas", us(t), t <= 50e-6))
