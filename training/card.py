@@ -12,6 +12,8 @@ from pathlib import Path
 
 from digitrt import list_models
 
+from .train import FALSE_REJECTION
+
 ARCHITECTURE = {
     "cnn": "conv5x5(32) → BN → ReLU → maxpool → conv3x3(64) → BN → ReLU → maxpool → "
     "conv3x3(128) → BN → ReLU → dropout → dense(128) [embedding] → dropout → dense(11) logits",
@@ -243,8 +245,8 @@ def not_a_digit(reports: dict, evaluation: dict) -> list[str]:  # type: ignore[t
         "## Not a digit",
         "",
         f"The operating point: `not_a_digit` ≥ {c['not_a_digit_threshold']} (the score that "
-        "rejects 0.15 % of the validation digits), shipped in each model's metadata and used by "
-        "`Recognizer` unless `reject=` says otherwise. AUROC of the score, canvas-test digits "
+        f"rejects {100 * FALSE_REJECTION:g} % of the validation digits), shipped in each model's "
+        "metadata and used by `Recognizer` unless `reject=` says otherwise. AUROC of the score, canvas-test digits "
         f"against the held-out non-digits: {c['not_a_digit']['auroc_canvas_test_vs_held_out']}.",
         "",
         "| set (CNN) | answered not a digit |",
