@@ -246,8 +246,9 @@ def not_a_digit(reports: dict, evaluation: dict) -> list[str]:  # type: ignore[t
         "",
         f"The operating point: `not_a_digit` ≥ {c['not_a_digit_threshold']} (the score that "
         f"rejects {100 * FALSE_REJECTION:g} % of the validation digits), shipped in each model's "
-        "metadata and used by `Recognizer` unless `reject=` says otherwise. AUROC of the score, canvas-test digits "
-        f"against the held-out non-digits: {c['not_a_digit']['auroc_canvas_test_vs_held_out']}.",
+        "metadata and used by `Recognizer` unless `reject=` says otherwise. AUROC of the score, "
+        "canvas-test digits against the held-out non-digits: "
+        f"{c['not_a_digit']['auroc_canvas_test_vs_held_out']}.",
         "",
         "| set (CNN) | answered not a digit |",
         "|---|---|",
