@@ -31,10 +31,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     predict = commands.add_parser(
         "predict", help="recognise the digit in each image (files, folders, globs)",
         description=__doc__.split("\n\n")[1] if __doc__ else None)
-    predict.add_argument("files", nargs="+", metavar="PATH",
-                         help="image files, folders or globs; '-' reads one image from stdin")
-    predict.add_argument("--model", default=None,
-                         help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
+    add_input_arguments(predict)
     predict.add_argument("--format", choices=("text", "jsonl", "csv"), default=None,
                          help="text (default), jsonl (one JSON object per image) or csv")
     predict.add_argument("--json", action="store_true",
@@ -42,8 +39,6 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                               "best_guess, probabilities")
     predict.add_argument("--top-k", type=int, default=1, metavar="K",
                          help="also show the K most probable digits (default 1)")
-    predict.add_argument("--recursive", "-r", action="store_true",
-                         help="look into the subfolders of the folders given")
     predict.add_argument("--output", "-o", default=None, metavar="FILE",
                          help="write the results to FILE instead of stdout")
     predict.add_argument("--resume", action="store_true",
@@ -52,13 +47,23 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                          help="processes, each with its own model (default 1)")
     predict.add_argument("--batch-size", type=int, default=256, metavar="N",
                          help="images per model run (default 256)")
-    predict.add_argument("--samples", default=None, metavar="DIR",
-                         help="learn this writer's samples first (DIR/<digit>/*.png, as the "
-                              "drawing window saves them)")
-    predict.add_argument("--reject", type=float, default=None, metavar="T",
-                         help="answer 'not a digit' from this not-a-digit score on (0-1; "
-                              "default: the model's own threshold; 1 never rejects)")
     return predict  # type: ignore[no-any-return]
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """What `predict` and `read` share: the images, the model and how it decides."""
+    parser.add_argument("files", nargs="+", metavar="PATH",
+                        help="image files, folders or globs; '-' reads one image from stdin")
+    parser.add_argument("--recursive", "-r", action="store_true",
+                        help="look into the subfolders of the folders given")
+    parser.add_argument("--model", default=None,
+                        help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
+    parser.add_argument("--samples", default=None, metavar="DIR",
+                        help="learn this writer's samples first (DIR/<digit>/*.png, as the "
+                             "drawing window saves them)")
+    parser.add_argument("--reject", type=float, default=None, metavar="T",
+                        help="answer 'not a digit' from this not-a-digit score on (0-1; "
+                             "default: the model's own threshold; 1 never rejects)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,26 +14,17 @@ import json
 import sys
 from typing import Any
 
-from .predict_command import _recognizer, expand
+from .predict_command import _recognizer, add_input_arguments, expand
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     read = commands.add_parser(
         "read", help="read the whole number written in each image",
         description=__doc__.split("\n\n")[1] if __doc__ else None)
-    read.add_argument("files", nargs="+", metavar="PATH",
-                      help="image files, folders or globs; '-' reads one image from stdin")
+    add_input_arguments(read)
     read.add_argument("--json", action="store_true",
                       help="one JSON object per image: file, text, confidence, digits (digit, "
                            "confidence, status, box)")
-    read.add_argument("--model", default=None,
-                      help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
-    read.add_argument("--recursive", "-r", action="store_true",
-                      help="look into the subfolders of the folders given")
-    read.add_argument("--samples", default=None, metavar="DIR",
-                      help="learn this writer's samples first (DIR/<digit>/*.png)")
-    read.add_argument("--reject", type=float, default=None, metavar="T",
-                      help="not-a-digit threshold (0-1; default: the model's own)")
     return read  # type: ignore[no-any-return]
 
 
