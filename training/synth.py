@@ -342,6 +342,36 @@ def shape(rng: Rng, fonts: tuple[str, ...]) -> U8:
     return _strokes([pts], rng)
 
 
+def cloud(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    """A closed outline of 3-7 round bumps (a cloud, a bush)."""
+    bumps, depth = int(rng.integers(3, 8)), rng.uniform(0.15, 0.35)
+    t = np.linspace(0, 2 * math.pi, 80) + rng.uniform(0, 2 * math.pi)
+    r = 10 * (1 - depth + depth * np.abs(np.sin(bumps * t / 2)))
+    return _strokes([_jitter(list(zip(1.3 * r * np.cos(t), r * np.sin(t), strict=True)), rng, 0.3)],
+                    rng)
+
+
+def crescent(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    """A moon: the part of one circle outside another as wide, offset by 6-12 (radius 10)."""
+    d = rng.uniform(6, 12)
+    beta = math.degrees(math.atan2(math.sqrt(100 - d * d / 4), d / 2))
+    outline = _arc(0, 0, 10, 10, beta, 360 - beta, 24) + _arc(d, 0, 10, 10, 180 + beta, 180 - beta, 12)
+    turn = rng.uniform(0, 2 * math.pi)
+    c, s = math.cos(turn), math.sin(turn)
+    return _strokes([[(x * c - y * s, x * s + y * c) for x, y in outline]], rng)
+
+
+def flower(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    """4-8 petal loops around a centre, sometimes on a stem."""
+    petals = int(rng.integers(4, 9))
+    t = np.linspace(0, 2 * math.pi, 120)
+    r = 10 * np.abs(np.cos(petals * t / 2))
+    strokes = [list(zip(r * np.cos(t), r * np.sin(t), strict=True))]
+    if rng.random() < 0.5:
+        strokes.append([(0, 10), (rng.uniform(-2, 2), 22)])
+    return _strokes(strokes, rng)
+
+
 def face(rng: Rng, fonts: tuple[str, ...]) -> U8:
     outline = list(_arc(0, 0, 10, 10, 0, 360, 24))
     eyes = [[(-4, -3), (-3.5, -3)], [(4, -3), (3.5, -3)]]
@@ -484,7 +514,7 @@ NEGATIVES: dict[str, Callable[..., U8]] = {
     "letter": letter, "symbol": symbol, "scribble": scribble, "zigzag": zigzag, "star": star,
     "cross": cross, "arrow": arrow, "face": face, "dot": dot, "dash": dash,
     "crossed-out digit": crossed_out, "two digits": two_digits, "hatching": hatching,
-    "polyline": polyline, "shape": shape,
+    "polyline": polyline, "shape": shape, "cloud": cloud, "crescent": crescent, "flower": flower,
     # held out of training: the not-a-digit test's unseen generators
     "spiral": spiral, "heart": heart, "house": house, "wave": wave, "sun": sun,
     # neither trained on nor counted: the right half of a 3 is a 3, and the bottom of a 9 a 1
