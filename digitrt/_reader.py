@@ -9,8 +9,8 @@ dynamic programming:
 3. Marks far smaller than the line's digits (dots, commas, dashes) are separators: skipped.
 4. A group wider than a digit is cut at the minima of its ink's column profile (touching or
    overlapping neighbours), giving the "atoms".
-5. Every run of 1-5 neighbouring atoms no wider than 1.5 line heights is a candidate digit. Its
-   crop keeps only the ink of its own strokes (a neighbour reaching into the box is painted
+5. Every run of 1-5 neighbouring atoms no wider than 1.5 line heights is a candidate digit, and
+   so is each whole stroke group up to 2 line heights wide (a flat 0). Its crop keeps only the ink of its own strokes (a neighbour reaching into the box is painted
    over), is normalised like `preprocess` does (`normalize_crop`), and all are classified in
    one model run. The reading is the sequence of candidates that covers every atom with the
    highest total log-probability of being that digit (and a digit at all), less a penalty for
@@ -42,7 +42,8 @@ Box = tuple[int, int, int, int]
 Atom = tuple[Box, tuple[int, ...]]  # a box and the connected components whose ink it holds
 WORK_HEIGHT = 100  # the working copy is halved while it is taller than twice this
 MAX_SPAN = 5  # atoms one digit may be made of
-MAX_WIDTH = 1.5  # a digit is at most this many line heights wide
+MAX_WIDTH = 1.5  # a digit is at most this many line heights wide...
+MAX_GROUP_WIDTH = 2.0  # ...unless it is one stroke group standing alone (a flat 0 or 2)
 SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are separators
 SPLIT_WIDTH = 0.9  # groups wider than this many line heights are cut into atoms...
 ATOM_WIDTH = 0.3  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
@@ -168,17 +169,24 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
     boxes = [a[0] for a in atoms]
     line = float(np.median([b[3] for b in boxes]))
     candidates: list[tuple[int, int]] = []
-    crops = []
     for i in range(len(atoms)):
         for j in range(i, min(len(atoms), i + MAX_SPAN)):
-            box = _union(boxes[i : j + 1])
-            if j > i and box[2] > MAX_WIDTH * line:
+            if j > i and _union(boxes[i : j + 1])[2] > MAX_WIDTH * line:
                 break
             if j > i and _apart(boxes[j - 1], boxes[j], line):
                 break  # two whole digits with paper between them are never one digit
             candidates.append((i, j))
-            ids = {k for a in atoms[i : j + 1] for k in a[1]}
-            crops.append(normalize_crop(_own_ink(small, labels, box, ids, background), background))
+    # A wide digit standing alone (a flat 0 or 2) was cut into more atoms than one candidate
+    # spans: its whole stroke group is a candidate too.
+    for i, j in _groups(atoms):
+        if j - i >= MAX_SPAN and _union(boxes[i : j + 1])[2] <= MAX_GROUP_WIDTH * line:
+            candidates.append((i, j))
+    candidates.sort(key=lambda c: c[1])
+    crops = []
+    for i, j in candidates:
+        ids = {k for a in atoms[i : j + 1] for k in a[1]}
+        crops.append(normalize_crop(_own_ink(small, labels, _union(boxes[i : j + 1]), ids,
+                                             background), background))
     gaps = {(i, j): sum(boxes[k + 1][0] > boxes[k][0] + boxes[k][2] for k in range(i, j))
             for i, j in candidates}
     batch = np.stack(crops).reshape(-1, MNIST_SIZE, MNIST_SIZE, 1)
@@ -190,10 +198,9 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
                          + SEGMENT_BONUS - GAP_PENALTY * gaps[(i, j)])
     best: list[float] = [0.0] + [-math.inf] * len(atoms)
     back = [0] * (len(atoms) + 1)
-    for end in range(1, len(atoms) + 1):
-        for start in range(max(0, end - MAX_SPAN), end):
-            if (start, end - 1) in score and best[start] + score[(start, end - 1)] > best[end]:
-                best[end], back[end] = best[start] + score[(start, end - 1)], start
+    for (i, j), value in score.items():  # in order of the candidates' last atom
+        if best[i] + value > best[j + 1]:
+            best[j + 1], back[j + 1] = best[i] + value, i
     spans = []
     end = len(atoms)
     while end > 0:
@@ -235,6 +242,17 @@ def _own_ink(small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32], box: B
 
 
 _RIM = np.ones((3, 3), np.uint8)
+
+
+def _groups(atoms: list[Atom]) -> list[tuple[int, int]]:
+    """(first, last) atom of each run of atoms cut from one stroke group (same components)."""
+    runs: list[tuple[int, int]] = []
+    for k, (_, ids) in enumerate(atoms):
+        if runs and atoms[runs[-1][0]][1] == ids:
+            runs[-1] = (runs[-1][0], k)
+        else:
+            runs.append((k, k))
+    return runs
 
 
 def _apart(left: Box, right: Box, line: float) -> bool:

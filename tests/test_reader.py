@@ -89,3 +89,19 @@ def test_a_slanted_baseline_and_a_speck(recognizer):
     x = 60 + 108 + int(0.6 * 108) // 2  # between the 1 and the 2
     image[150:153, x : x + 3] = 0
     assert recognizer.read(image).text == "1234"
+
+
+def test_a_wide_flat_digit_standing_alone(recognizer):
+    """A flat 0 1.7 line heights wide between a 2 and a 3 is one digit, not a 1 and a 0 (its
+    stroke group is cut into more atoms than one candidate spans; the whole group is a
+    candidate too)."""
+    cv2 = pytest.importorskip("cv2")
+    h = 180
+    canvas = np.full((h + 80, 900), 255, np.uint8)
+    for d, x in ((2, 20), (3, 700)):
+        canvas[40 : 40 + h, x : x + h] = draw_digit(d, size=h, box=(0.2, 0.05, 0.6, 0.9),
+                                                     width=16, background=255)
+    cv2.ellipse(canvas, (450, 40 + h // 2), (150, 80), 0, 0, 360, 0, 16)
+    r = recognizer.read(canvas)
+    assert r.text == "203", [(d.digit, d.box) for d in r.digits]
+    assert 280 <= r.digits[1].box[0] <= 310 and r.digits[1].box[2] >= 290
