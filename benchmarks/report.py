@@ -12,6 +12,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import digitrt
+
 PACKAGES = ("digitrt", "numpy", "onnxruntime", "opencv-python-headless", "tensorflow-cpu",
             "keras", "ai-edge-litert", "pytest-benchmark")
 
@@ -99,6 +101,13 @@ def main(source: str, target: str) -> int:
         t, p = median("test_bare_onnxruntime_run[cnn]"), median("test_predict_canvas[cnn]")
         targets += [("Model v2 CNN: bare onnxruntime run ≤ 80 µs", us(t), t <= 80e-6),
                     ("Model v2 CNN: `predict` end to end ≤ 140 µs", us(p), p <= 140e-6)]
+    for kind in ("cnn", "cnn-int8"):
+        if has(f"test_predict_vs_v1_interleaved[{kind}]"):
+            e = by_name[f"test_predict_vs_v1_interleaved[{kind}]"]["extra_info"]
+            default = " (the default)" if kind == digitrt.list_models()[0].name else ""
+            targets.append((f"`predict` ≤ 10 % above before: {kind}{default} ÷ model v1, "
+                            "alternated", f"{e['predict_median_us']:.0f} vs "
+                            f"{e['v1_median_us']:.0f} µs, {e['ratio']:.2f}×", e["ratio"] <= 1.10))
     if has("test_read_number_800x250"):
         t = median("test_read_number_800x250")
         targets.append(("`read` of a 6-digit 800×250 canvas ≤ 1 ms", us(t), t <= 1e-3))

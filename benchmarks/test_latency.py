@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -9,6 +11,8 @@ import pytest
 import digitrt
 
 from .timing import alternate
+
+V1_MODEL = Path(__file__).resolve().parent / "baseline" / "digit_cnn_v1.onnx"
 
 
 def ready_tensor(canvas):
@@ -97,6 +101,21 @@ def test_overhead_interleaved(benchmark, recognizers, canvas, kind):
     )
     benchmark.pedantic(rec.predict, (canvas,), rounds=1, iterations=1)
     assert np.median(ours) > 0 and np.median(bare) > 0
+
+
+@pytest.mark.benchmark(group="overhead")
+@pytest.mark.parametrize("kind", ["cnn", "cnn-int8"])
+def test_predict_vs_v1_interleaved(benchmark, recognizers, canvas, kind):
+    """`predict` with a shipped model and with model v1 (benchmarks/baseline), alternated call by
+    call in one loop: the ratio is what model v2 and its not-a-digit answer cost (#14: <= 1.10)."""
+    rec, v1 = recognizers[kind], digitrt.Recognizer(V1_MODEL)
+    ours, before = alternate(lambda: rec.predict(canvas), lambda: v1.predict(canvas),
+                             2000 if not benchmark.disabled else 20)
+    benchmark.extra_info.update(predict_median_us=float(np.median(ours) * 1e6),
+                                v1_median_us=float(np.median(before) * 1e6),
+                                ratio=float(np.median(ours) / np.median(before)))
+    p = benchmark.pedantic(rec.predict, (canvas,), rounds=1, iterations=1)
+    assert p.digit == v1.predict(canvas).digit == 3
 
 
 # ---------------------------------------------------------------- batches
