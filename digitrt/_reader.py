@@ -10,11 +10,12 @@ dynamic programming:
 4. A group wider than a digit is cut at the minima of its ink's column profile (touching or
    overlapping neighbours), giving the "atoms".
 5. Every run of 1-5 neighbouring atoms no wider than 1.5 line heights is a candidate digit, and
-   so is each whole stroke group up to 2 line heights wide (a flat 0). Its crop keeps only the ink of its own strokes (a neighbour reaching into the box is painted
-   over), is normalised like `preprocess` does (`normalize_crop`), and all are classified in
-   one model run. The reading is the sequence of candidates that covers every atom with the
-   highest total log-probability of being that digit (and a digit at all), less a penalty for
-   each clear gap inside one candidate (the classifier reads "71" as a confident 7).
+   so is each whole stroke group up to 2 line heights wide (a flat 0). Its crop keeps only the
+   ink of its own strokes (a neighbour reaching into the box is painted over), is normalised
+   like `preprocess` does (`normalize_crop`), and all are classified in one model run. The
+   reading is the sequence of candidates that covers every atom with the highest total
+   log-probability of being that digit (and a digit at all), less a penalty for each clear gap
+   inside one candidate (the classifier reads "71" as a confident 7).
 """
 
 from __future__ import annotations
