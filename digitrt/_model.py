@@ -46,7 +46,7 @@ class Model:
 
     Args:
         model: a bundled model's name (see `digitrt.list_models()`), a path to an .onnx file, or
-            None for $DIGITRT_MODEL, else "cnn".
+            None for $DIGITRT_MODEL, else "cnn-int8".
         threads: onnxruntime intra-op threads; 1 is fastest for single images.
         providers: onnxruntime execution providers; default CPUExecutionProvider.
 

@@ -90,14 +90,15 @@ class Recognizer:
     `predict_batch` are safe to call from several threads at once.
 
     Args:
-        model: a bundled model's name (see `digitrt.list_models()`: "cnn", the default and most
-            accurate; "cnn-int8", smallest; "mlp"), a path to an .onnx file with digitrt's input
-            and output, or a `Model`. None uses $DIGITRT_MODEL if set, else "cnn".
+        model: a bundled model's name (see `digitrt.list_models()`: "cnn-int8", the default;
+            "cnn", the same network in float32; "mlp", fastest), a path to an .onnx file with
+            digitrt's input and output, or a `Model`. None uses $DIGITRT_MODEL if set, else
+            "cnn-int8".
         threads: onnxruntime intra-op threads; 1 is fastest for single images.
         providers: onnxruntime execution providers; default CPUExecutionProvider.
         unsure_below: predictions with a lower confidence are marked `unsure` (default 0.60).
         reject: a drawing whose not-a-digit score reaches this is answered "not_a_digit"; None
-            uses the threshold shipped in the model's metadata (chosen so that about 0.15 % of
+            uses the threshold shipped in the model's metadata (chosen so that about 0.25 % of
             validation digits are rejected; see the model card); 1.0 never rejects. Models
             without a not-a-digit output never reject.
         profile: a personal profile saved by `save_profile` (a path), so predictions use that

@@ -15,8 +15,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "drawing as a labelled sample; train on your samples with "
         "`python -m training.train --custom SAMPLES --finetune`.",
     )
-    parser.add_argument("--model", default="cnn",
-                        help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
+    parser.add_argument("--model", default=None,
+                        help="cnn-int8 (the default), cnn, mlp, or a path to an .onnx model")
     parser.add_argument("--samples", type=Path, default=None,
                         help="where labelled samples are saved (default: the platform's "
                              "app-data folder, e.g. ~/.local/share/digitrt/samples)")

@@ -29,7 +29,7 @@ def draw(window: MainWindow, path: list[tuple[int, int]]) -> None:
 def main(out: str) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("digitrt")
-    window = MainWindow("cnn")  # the default samples folder: shown, not written to
+    window = MainWindow()  # the default samples folder: shown, not written to
     window.show()
     QTest.qWaitForWindowExposed(window)
     draw(window, PATH)

@@ -39,6 +39,7 @@ from .panel import ModelInput, ProbabilityBars
 THROTTLE_MS = 40  # at most one live prediction per 40 ms while drawing (25 per second)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
 BUNDLED = {spec.name: spec.label for spec in digitrt.list_models()}
+DEFAULT_MODEL = next(iter(BUNDLED))  # list_models() puts the default first
 
 STYLE = """
 QMainWindow, QWidget#root { background: #f8fafc; }
@@ -69,7 +70,7 @@ def default_samples_dir() -> Path:
 class MainWindow(QMainWindow):
     """Draw a digit, see the prediction live, save labelled samples of your handwriting."""
 
-    def __init__(self, model: str = "cnn", samples_dir: Path | None = None) -> None:
+    def __init__(self, model: str | None = None, samples_dir: Path | None = None) -> None:
         super().__init__()
         self.setWindowTitle("digitrt — draw a digit")
         self.setAcceptDrops(True)
@@ -84,7 +85,7 @@ class MainWindow(QMainWindow):
         self.last_latency_us = 0.0
 
         self.recognizers: dict[str, digitrt.Recognizer] = {}
-        self.recognizer = self._load_model(model)
+        self.recognizer = self._load_model(model or DEFAULT_MODEL)
         self.personal: digitrt.Recognizer | None = None  # the recognizer adapted to the samples
 
         self.timer = QTimer(self)

@@ -17,7 +17,8 @@ from tests.strokes import draw_digit
 def test_registry_lists_every_bundled_model_and_each_loads():
     """list_models names each bundled model once, default first; each one loads under its name."""
     specs = digitrt.list_models()
-    assert [s.name for s in specs] == ["cnn", "cnn-int8", "mlp"]
+    assert [s.name for s in specs] == ["cnn-int8", "cnn", "mlp"]
+    assert Recognizer().name == "digit_cnn_int8" and Model(None).path.name == specs[0].file
     for spec in specs:
         assert spec.label and spec.description and spec.file.endswith(".onnx")
         assert Model(spec.name).path.name == spec.file

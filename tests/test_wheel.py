@@ -68,7 +68,7 @@ def test_wheel_installs_alone_and_predicts_outside_the_source_tree(wheel, tmp_pa
     prediction, extras = out.stdout.splitlines()
     digit, path = prediction.split(" ", 1)
     assert digit == "1"
-    assert str(venv) in path and path.endswith("digitrt/models/digit_cnn.onnx")
+    assert str(venv) in path and path.endswith("digitrt/models/digit_cnn_int8.onnx")  # the default
     assert extras == "[]"
     cli = subprocess.run([str(venv / "bin" / "digitrt"), "--version"], capture_output=True,
                          text=True, check=True)

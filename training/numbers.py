@@ -1,7 +1,7 @@
 """The synthetic number test for `Recognizer.read`: numbers composed from digits no model trained
 on (MNIST *test* digits and the held-out fonts), 2-8 digits long.
 
-    python -m training.numbers [--model cnn] [--per-class 300] [--out models/numbers.json]
+    python -m training.numbers [--model NAME] [--per-class 300] [--out models/numbers.json]
 
 Each number: digits scaled to a height of 70-150 px with pens of 6-18 px, neighbours placed with
 a gap from -15 % (strokes overlap) to +60 % of a digit's width, the baseline jittered by up to
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m training.numbers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="cnn")
+    parser.add_argument("--model", default=None, help="default: digitrt's default model")
     parser.add_argument("--per-class", type=int, default=300)
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", type=Path, default=None)

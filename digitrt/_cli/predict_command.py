@@ -57,7 +57,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recursive", "-r", action="store_true",
                         help="look into the subfolders of the folders given")
     parser.add_argument("--model", default=None,
-                        help="cnn (default), cnn-int8, mlp, or a path to an .onnx model")
+                        help="cnn-int8 (the default), cnn, mlp, or a path to an .onnx model")
     parser.add_argument("--samples", default=None, metavar="DIR",
                         help="learn this writer's samples first (DIR/<digit>/*.png, as the "
                              "drawing window saves them)")
