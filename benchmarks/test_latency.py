@@ -10,7 +10,7 @@ import pytest
 
 import digitrt
 
-from .timing import alternate
+from .timing import compare
 
 V1_MODEL = Path(__file__).resolve().parent / "baseline" / "digit_cnn_v1.onnx"
 
@@ -89,18 +89,11 @@ def test_overhead_interleaved(benchmark, recognizers, canvas, kind):
     rec = recognizers[kind]
     session = bare_session(rec)
     x = ready_tensor(canvas)
-    ours, bare = alternate(lambda: rec.predict(canvas), lambda: session.run(None, {"image": x}),
-                           2000 if not benchmark.disabled else 20)
-    benchmark.extra_info.update(
-        predict_median_us=float(np.median(ours) * 1e6),
-        predict_p99_us=float(np.percentile(ours, 99) * 1e6),
-        bare_median_us=float(np.median(bare) * 1e6),
-        bare_p99_us=float(np.percentile(bare, 99) * 1e6),
-        overhead_us=float((np.median(ours) - np.median(bare)) * 1e6),
-        ratio=float(np.median(ours) / np.median(bare)),
-    )
+    info = compare(benchmark, ("predict", lambda: rec.predict(canvas)),
+                   ("bare", lambda: session.run(None, {"image": x})))
+    benchmark.extra_info["overhead_us"] = info["predict_median_us"] - info["bare_median_us"]
     benchmark.pedantic(rec.predict, (canvas,), rounds=1, iterations=1)
-    assert np.median(ours) > 0 and np.median(bare) > 0
+    assert info["predict_median_us"] > 0 and info["bare_median_us"] > 0
 
 
 @pytest.mark.benchmark(group="overhead")
@@ -109,11 +102,7 @@ def test_predict_vs_v1_interleaved(benchmark, recognizers, canvas, kind):
     """`predict` with a shipped model and with model v1 (benchmarks/baseline), alternated call by
     call in one loop: the ratio is what model v2 and its not-a-digit answer cost (#14: <= 1.10)."""
     rec, v1 = recognizers[kind], digitrt.Recognizer(V1_MODEL)
-    ours, before = alternate(lambda: rec.predict(canvas), lambda: v1.predict(canvas),
-                             2000 if not benchmark.disabled else 20)
-    benchmark.extra_info.update(predict_median_us=float(np.median(ours) * 1e6),
-                                v1_median_us=float(np.median(before) * 1e6),
-                                ratio=float(np.median(ours) / np.median(before)))
+    compare(benchmark, ("predict", lambda: rec.predict(canvas)), ("v1", lambda: v1.predict(canvas)))
     p = benchmark.pedantic(rec.predict, (canvas,), rounds=1, iterations=1)
     assert p.digit == v1.predict(canvas).digit == 3
 

@@ -17,7 +17,7 @@ import pytest
 import digitrt
 from tests.strokes import draw_digit
 
-from .timing import alternate
+from .timing import compare
 
 
 def writer_samples(n: int):
@@ -46,11 +46,8 @@ def test_predict_with_profile_interleaved(benchmark, recognizers, canvas):
     (target: at most 10 % slower)."""
     base = recognizers["cnn"]
     personal = base.adapt(writer_samples(100))
-    plain, adapted = alternate(lambda: base.predict(canvas), lambda: personal.predict(canvas),
-                               2000 if not benchmark.disabled else 20)
-    benchmark.extra_info.update(plain_median_us=float(np.median(plain) * 1e6),
-                                profile_median_us=float(np.median(adapted) * 1e6),
-                                ratio=float(np.median(adapted) / np.median(plain)))
+    compare(benchmark, ("profile", lambda: personal.predict(canvas)),
+            ("plain", lambda: base.predict(canvas)))
     p = benchmark.pedantic(personal.predict, (canvas,), rounds=1, iterations=1)
     assert p.digit == 3
 
