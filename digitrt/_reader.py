@@ -7,7 +7,8 @@ dynamic programming:
 2. Connected components; specks are dropped. Strokes of one digit that overlap in x by half the
    narrower one (a broken stroke, the bar of a 5) are merged into one group.
 3. Marks far smaller than the line's digits (dots, commas, dashes) are separators: skipped.
-4. A group wider than a digit is cut at the minima of its ink's column profile (touching or
+4. A group wider than 0.65 line heights (most digits are narrower; a 1 leaning on its neighbour
+   makes one that wide) is cut at the minima of its ink's column profile (touching or
    overlapping neighbours), giving the "atoms".
 5. Every run of 1-5 neighbouring atoms no wider than 1.5 line heights is a candidate digit, and
    so is each whole stroke group up to 2 line heights wide (a flat 0). Its crop keeps only the
@@ -46,7 +47,7 @@ MAX_SPAN = 5  # atoms one digit may be made of
 MAX_WIDTH = 1.5  # a digit is at most this many line heights wide...
 MAX_GROUP_WIDTH = 2.0  # ...unless it is one stroke group standing alone (a flat 0 or 2)
 SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are separators
-SPLIT_WIDTH = 0.9  # groups wider than this many line heights are cut into atoms...
+SPLIT_WIDTH = 0.65  # groups wider than this many line heights are cut into atoms...
 ATOM_WIDTH = 0.3  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
 SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so without it the
