@@ -1,7 +1,13 @@
-"""Render the window with a drawn digit to a PNG (for the README): python -m gui.screenshot OUT."""
+"""Render the window to a PNG (for the README), with a drawn digit or, with --number, a number
+written in number mode:
+
+    python -m gui.screenshot docs/gui.png
+    python -m gui.screenshot --number docs/number_mode.png
+"""
 
 from __future__ import annotations
 
+import math
 import sys
 
 from PyQt6.QtCore import QPoint, Qt
@@ -13,6 +19,12 @@ from .window import MainWindow
 # A handwritten-looking 2, in canvas coordinates.
 PATH = [(95, 90), (110, 72), (135, 63), (162, 66), (180, 82), (184, 104), (174, 130),
         (150, 158), (122, 186), (96, 212), (118, 212), (150, 211), (188, 210)]
+# "2071" on the wide canvas: the 2 above, an oval 0, a crossed 7 (two strokes) and a flagged 1.
+OVAL = [(int(120 + 45 * math.cos(a / 8 * math.pi)), int(140 - 75 * math.sin(a / 8 * math.pi)))
+        for a in range(4, 21)]
+NUMBER = [[(x - 20, y) for x, y in PATH], [(x + 120, y) for x, y in OVAL],
+          [(420, 70), (500, 66), (445, 212)], [(430, 140), (490, 138)],
+          [(560, 100), (600, 66), (598, 212)]]
 
 
 def draw(window: MainWindow, path: list[tuple[int, int]]) -> None:
@@ -26,18 +38,25 @@ def draw(window: MainWindow, path: list[tuple[int, int]]) -> None:
                        points[-1])
 
 
-def main(out: str) -> int:
+def main(out: str, number: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("digitrt")
     window = MainWindow()  # the default samples folder: shown, not written to
     window.show()
     QTest.qWaitForWindowExposed(window)
-    draw(window, PATH)
+    if number:
+        window.set_number_mode(True)
+        for stroke in NUMBER:
+            draw(window, stroke)
+    else:
+        draw(window, PATH)
     app.processEvents()
     window.grab().save(out)
-    print(f"{out}: predicted {window.last_prediction}, {window.last_latency_us:.0f} us")
+    result = window.last_reading.text if number and window.last_reading else window.last_prediction
+    print(f"{out}: read {result}, {window.last_latency_us:.0f} us")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "docs/gui.png"))
+    args = [a for a in sys.argv[1:] if a != "--number"]
+    sys.exit(main(args[0] if args else "docs/gui.png", "--number" in sys.argv[1:]))
