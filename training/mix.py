@@ -26,10 +26,10 @@ CLASSES = 11
 APART = "(apart)"  # not-a-digit sets reported apart: left out of the AUROC
 STROKE_SHARE = 0.3  # of MNIST digits redrawn as pen strokes
 STYLE_SHARE = 0.4  # of redrawn 0s, 1s, 7s and 9s given their style
-# Per epoch, relative to the number of MNIST digits (55k: 8k font digits, 2k templates, 19k
+# Per epoch, relative to the number of MNIST digits (55k: 8k font digits, 2k templates, 23k
 # non-digits). Drawing strokes and fonts is the slow part, so each is drawn once into a pool at
 # the start (about a minute); every epoch puts them on new random canvases.
-FONT_SHARE, TEMPLATE_SHARE, NEGATIVE_SHARE = 0.145, 0.036, 0.35
+FONT_SHARE, TEMPLATE_SHARE, NEGATIVE_SHARE = 0.145, 0.036, 0.42
 POOL = 1.4  # pools hold this many times an epoch's draw
 HARDEST = ("letter", "symbol", "pen letter", "scribble", "two digits")
 
