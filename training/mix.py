@@ -26,12 +26,11 @@ CLASSES = 11
 APART = "(apart)"  # not-a-digit sets reported apart: left out of the AUROC
 STROKE_SHARE = 0.3  # of MNIST digits redrawn as pen strokes
 STYLE_SHARE = 0.4  # of redrawn 0s, 1s, 7s and 9s given their style
-# Per epoch, relative to the number of MNIST digits (55k: 8k font digits, 2k templates, 23k
+# Per epoch, relative to the number of MNIST digits (55k: 8k font digits, 2k templates, 19k
 # non-digits). Drawing strokes and fonts is the slow part, so each is drawn once into a pool at
 # the start (about a minute); every epoch puts them on new random canvases.
-FONT_SHARE, TEMPLATE_SHARE, NEGATIVE_SHARE = 0.145, 0.036, 0.42
+FONT_SHARE, TEMPLATE_SHARE, NEGATIVE_SHARE = 0.145, 0.036, 0.35
 POOL = 1.4  # pools hold this many times an epoch's draw
-HARDEST = ("letter", "symbol", "pen letter", "scribble", "two digits")
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
@@ -64,8 +63,8 @@ class Mix:
         self.templates = [synth.template(TEMPLATE_NAMES[t], rng) for t in names]
         self.template_labels = np.array([synth.TEMPLATES[TEMPLATE_NAMES[t]][0] for t in names],
                                         np.uint8)
-        # Letters, symbols, scribbles and digit pairs are the hardest non-digits: drawn twice as often.
-        weights = np.array([2.0 if g in HARDEST else 1.0
+        # Letters, symbols and scribbles are the hardest non-digits: drawn twice as often.
+        weights = np.array([2.0 if g in ("letter", "symbol", "scribble") else 1.0
                             for g in synth.TRAINING_NEGATIVES])
         generators = rng.choice(len(synth.TRAINING_NEGATIVES), round(POOL * self.n_negatives),
                                 p=weights / weights.sum())
