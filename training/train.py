@@ -43,7 +43,7 @@ FINETUNE_EPOCHS, FINETUNE_LR = 3, 2e-4
 CUSTOM_REPEAT = 20  # each of the user's drawings counts this many times per epoch
 PARITY_TOLERANCE = 1e-5
 # The not-a-digit threshold is the score that rejects at most this share of validation digits.
-FALSE_REJECTION = 0.0025
+FALSE_REJECTION = 0.004
 SHIPPED = Path(__file__).resolve().parent.parent / "models"
 OPSET = 17
 
