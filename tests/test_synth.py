@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PIL", reason="training needs the train extra")
-from training import fonts, synth  # noqa: E402
+from training import fonts, synth
 
 
 def test_every_font_is_pinned_and_open_font_licensed():

@@ -13,8 +13,9 @@ does MNIST's own digits, and `digitrt.preprocess` then sees what it sees at run 
 - `font_digit`: a digit from a handwriting font (training/fonts.py), slanted and stretched.
 - `NEGATIVES`: things that are not a digit: letters and symbols from the fonts, scribbles,
   zigzags, stars, crosses, arrows, shapes, faces, dots, dashes, crossed-out digits, two digits
-  side by side, Hershey stroke glyphs (Greek and Cyrillic letters, kanji, signs); held out of training: spirals, hearts, houses, waves, suns; and half a digit,
-  reported apart (many halves are digits).
+  side by side, Hershey stroke glyphs (Greek and Cyrillic letters, kanji, signs); held out of
+  training: spirals, hearts, houses, waves, suns; and half a digit, reported apart (many halves
+  are digits).
 """
 
 from __future__ import annotations
