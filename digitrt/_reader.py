@@ -10,13 +10,16 @@ dynamic programming:
 4. A group wider than 0.65 line heights (most digits are narrower; a 1 leaning on its neighbour
    makes one that wide) is cut at the minima of its ink's column profile (touching or
    overlapping neighbours), giving the "atoms".
-5. Every run of 1-5 neighbouring atoms no wider than 1.5 line heights is a candidate digit, and
+5. Every run of 1-6 neighbouring atoms no wider than 1.5 line heights is a candidate digit, and
    so is each whole stroke group up to 2 line heights wide (a flat 0). Its crop keeps only the
    ink of its own strokes (a neighbour reaching into the box is painted over), is normalised
    like `preprocess` does (`normalize_crop`), and all are classified in one model run. The
    reading is the sequence of candidates that covers every atom with the highest total
    log-probability of being that digit (and a digit at all), less a penalty for each clear gap
-   inside one candidate (the classifier reads "71" as a confident 7).
+   inside one candidate (the classifier reads "71" as a confident 7) and for each full-height
+   stroke beyond the first (it reads "12" as a confident 2).
+The constants below were chosen on validation numbers (MNIST training digits and training
+fonts; `python -m training.numbers --validation`), never on the number test.
 """
 
 from __future__ import annotations
@@ -43,17 +46,19 @@ from ._preprocess import (
 Box = tuple[int, int, int, int]
 Atom = tuple[Box, tuple[int, ...]]  # a box and the connected components whose ink it holds
 WORK_HEIGHT = 100  # the working copy is halved while it is taller than twice this
-MAX_SPAN = 5  # atoms one digit may be made of
+MAX_SPAN = 6  # atoms one digit may be made of
 MAX_WIDTH = 1.5  # a digit is at most this many line heights wide...
 MAX_GROUP_WIDTH = 2.0  # ...unless it is one stroke group standing alone (a flat 0 or 2)
 SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are separators
 SPLIT_WIDTH = 0.65  # groups wider than this many line heights are cut into atoms...
-ATOM_WIDTH = 0.3  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
+ATOM_WIDTH = 0.25  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
 SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so without it the
 #                      best path would prefer fewer, larger pieces
 GAP_PENALTY = 4.0  # log-probability taken per clear gap (paper between two pieces) inside one
 #                    candidate: the classifier often reads "71" as a confident 7
+TALL_PENALTY = 1.0  # ...and per full-height stroke beyond the first: a 1 leaning into its
+#                     neighbour ("12", "5/") is read as the neighbour alone
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,10 @@ class Reading:
     confidence: float
 
 
-def find_atoms(grey: npt.NDArray[np.uint8]
-               ) -> tuple[list[Atom], npt.NDArray[np.uint8], npt.NDArray[np.int32], int, int]:
+def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[
+        list[Atom], npt.NDArray[np.uint8], npt.NDArray[np.int32], frozenset[int], int, int]:
     """Atoms (in working-copy pixels, left to right), the working copy, its component labels,
-    its paper level and its scale factor to the input."""
+    the full-height components among them, its paper level and its scale factor to the input."""
     small, factor = grey, 1
     while small.shape[0] >= 2 * WORK_HEIGHT and min(small.shape) >= 4:
         small, factor = halve(small), factor * 2
@@ -110,13 +115,13 @@ def find_atoms(grey: npt.NDArray[np.uint8]
     peak = int(ink.max())
     empty = np.zeros(small.shape, np.int32)
     if peak < 8:
-        return [], small, empty, background, factor
+        return [], small, empty, frozenset(), background, factor
     mask = (ink > peak // 10).astype(np.uint8)  # ink above a tenth of the strongest stroke
     _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     comps: list[Atom] = [((int(s[0]), int(s[1]), int(s[2]), int(s[3])), (i,))
                          for i, s in enumerate(stats[1:], 1) if s[4] >= 3]
     if not comps:
-        return [], small, empty, background, factor
+        return [], small, empty, frozenset(), background, factor
     tallest = max(c[0][3] for c in comps)
     line = float(np.median([c[0][3] for c in comps if c[0][3] >= 0.5 * tallest]))
     marks = [c for c in comps if c[0][3] >= SEPARATOR_HEIGHT * line
@@ -125,7 +130,8 @@ def find_atoms(grey: npt.NDArray[np.uint8]
     atoms: list[Atom] = []
     for g in groups:
         atoms += _split(g, mask, line)
-    return atoms, small, np.asarray(labels, np.int32), background, factor
+    tall = frozenset(ids[0] for (_, _, _, h), ids in marks if h >= FULL_HEIGHT * line)
+    return atoms, small, np.asarray(labels, np.int32), tall, background, factor
 
 
 def _merge_overlapping(comps: list[Atom], line: float) -> list[Atom]:
@@ -163,7 +169,7 @@ def _split(group: Atom, mask: npt.NDArray[np.uint8], line: float) -> list[Atom]:
 def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-def]
     """See `Recognizer.read`."""
     grey = to_grey(image)
-    atoms, small, labels, background, factor = find_atoms(grey)
+    atoms, small, labels, tall, background, factor = find_atoms(grey)
     if not atoms:
         return Reading("", [], 0.0)
     if len(atoms) == 1:  # exactly what predict answers (the decoded image, not decoded again)
@@ -184,20 +190,20 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
         if j - i >= MAX_SPAN and _union(boxes[i : j + 1])[2] <= MAX_GROUP_WIDTH * line:
             candidates.append((i, j))
     candidates.sort(key=lambda c: c[1])
-    crops = []
+    crops, penalty = [], {}
     for i, j in candidates:
         ids = {k for a in atoms[i : j + 1] for k in a[1]}
         crops.append(normalize_crop(_own_ink(small, labels, _union(boxes[i : j + 1]), ids,
                                              background), background))
-    gaps = {(i, j): sum(boxes[k + 1][0] > boxes[k][0] + boxes[k][2] for k in range(i, j))
-            for i, j in candidates}
+        gaps = sum(boxes[k + 1][0] > boxes[k][0] + boxes[k][2] for k in range(i, j))
+        penalty[(i, j)] = GAP_PENALTY * gaps + TALL_PENALTY * max(0, len(ids & tall) - 1)
     batch = np.stack(crops).reshape(-1, MNIST_SIZE, MNIST_SIZE, 1)
     scored = recognizer._run(batch)  # the recognizer's own model, profile and all
     score = {}
     for (i, j), row in zip(candidates, scored, strict=True):
         p = float(row[:10].max())
         score[(i, j)] = (math.log(max(p, 1e-9)) + math.log(max(1.0 - float(row[10]), 1e-9))
-                         + SEGMENT_BONUS - GAP_PENALTY * gaps[(i, j)])
+                         + SEGMENT_BONUS - penalty[(i, j)])
     best: list[float] = [0.0] + [-math.inf] * len(atoms)
     back = [0] * (len(atoms) + 1)
     for (i, j), value in score.items():  # in order of the candidates' last atom

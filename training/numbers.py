@@ -2,11 +2,16 @@
 on (MNIST *test* digits and the held-out fonts), 2-8 digits long.
 
     python -m training.numbers [--model NAME] [--per-class 300] [--out models/numbers.json]
+    python -m training.numbers --validation     # where the reader's constants are chosen
 
 Each number: digits scaled to a height of 70-150 px with pens of 6-18 px, neighbours placed with
 a gap from -15 % (strokes overlap) to +60 % of a digit's width, the baseline jittered by up to
 8 % of the height, dark ink on light paper. Reported: exact-match accuracy by spacing class
 (apart: gap >= 10 %; tight: 0-10 %; overlapping: < 0) and by length.
+
+--validation composes the same kind of numbers from the training run's validation digits (MNIST
+training images it held out) and the training fonts, with another seed: the set on which the
+reader's constants (digitrt/_reader.py) are tuned, so that the number test stays a test.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import synth
-from .fonts import HELD_OUT
+from .fonts import HELD_OUT, TRAINING
 
 U8 = npt.NDArray[np.uint8]
 GAPS = {"apart": (0.10, 0.60), "tight": (0.0, 0.10), "overlapping": (-0.15, 0.0)}
@@ -60,10 +65,10 @@ def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator
     return (255 - canvas).astype(np.uint8)
 
 
-def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int
-            ) -> list[tuple[str, int, str, U8]]:
+def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int,
+            fonts: tuple[str, ...] = HELD_OUT) -> list[tuple[str, int, str, U8]]:
     """(spacing class, length, true text, image) for per_class numbers of each spacing class;
-    half from MNIST test digits, half from held-out font digits."""
+    half from `images` (MNIST test digits), half from digits in `fonts`."""
     rng = np.random.default_rng(seed)
     out = []
     for spacing, gap in GAPS.items():
@@ -71,7 +76,7 @@ def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int
             length = int(rng.integers(2, 9))
             if i % 2:
                 digits = rng.integers(0, 10, length)
-                fields = [synth.font_digit(str(rng.choice(HELD_OUT)), int(d), rng) for d in digits]
+                fields = [synth.font_digit(str(rng.choice(fonts)), int(d), rng) for d in digits]
             else:
                 idx = rng.integers(0, len(images), length)
                 digits, fields = labels[idx], list(images[idx])
@@ -105,9 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-class", type=int, default=300)
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--validation", action="store_true",
+                        help="validation digits and training fonts instead of the test")
     args = parser.parse_args(argv)
     mnist = load_mnist(args.data, mirrors=())
-    cases = numbers(mnist.test_images, mnist.test_labels, args.per_class, 20261125)
+    if args.validation:
+        from .train import SEED, VALIDATION
+
+        held = np.random.default_rng(SEED).permutation(len(mnist.train_images))[:VALIDATION]
+        cases = numbers(mnist.train_images[held], mnist.train_labels[held], args.per_class, 777,
+                        TRAINING)
+    else:
+        cases = numbers(mnist.test_images, mnist.test_labels, args.per_class, 20261125)
     result = measure(digitrt.Recognizer(args.model), cases)
     print(json.dumps(result, indent=1))
     if args.out:
