@@ -105,3 +105,16 @@ def test_a_wide_flat_digit_standing_alone(recognizer):
     r = recognizer.read(canvas)
     assert r.text == "203", [(d.digit, d.box) for d in r.digits]
     assert 280 <= r.digits[1].box[0] <= 310 and r.digits[1].box[2] >= 290
+
+
+def test_overlapping_numbers_from_mnist_digits(recognizer, mnist):
+    """150 numbers composed from MNIST training digits whose neighbours overlap by up to 15 % of
+    a width (training.numbers, seeded): at least 80 % read exactly (the reader before the
+    full-height-stroke penalty and the narrower pieces read 74.7 %)."""
+    from training import numbers
+    from training.fonts import TRAINING
+
+    cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 150, 1, TRAINING)
+    overlapping = [c for c in cases if c[0] == "overlapping"]
+    assert len(overlapping) == 150
+    assert numbers.measure(recognizer, overlapping)["overall"] >= 0.80
