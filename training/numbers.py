@@ -115,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mnist = load_mnist(args.data, mirrors=())
     if args.validation:
-        from .train import SEED, VALIDATION
+        from .train import validation_split
 
-        held = np.random.default_rng(SEED).permutation(len(mnist.train_images))[:VALIDATION]
+        held, _ = validation_split(len(mnist.train_images))
         cases = numbers(mnist.train_images[held], mnist.train_labels[held], args.per_class, 777,
                         TRAINING)
     else:

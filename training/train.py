@@ -97,6 +97,13 @@ def count_flops(model) -> int:  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------- data
+def validation_split(n: int, seed: int = SEED) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(validation, training) indices into MNIST's n training images: a seeded 5k split, where
+    the temperature, the threshold and the reader's constants are chosen."""
+    order = np.random.default_rng(seed).permutation(n)
+    return order[:VALIDATION], order[VALIDATION:]
+
+
 def make_sequence(mix: Mix, custom, seed: int, batch: int):  # type: ignore[no-untyped-def]
     """A Keras dataset that draws every epoch's items anew (training/mix.py) on fresh random
     canvases, plus the user's own drawings (`custom`: images, labels; may be empty). Seeded per
@@ -275,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     tf.config.experimental.enable_op_determinism()
 
     mnist = load_mnist(args.data)
-    order = np.random.default_rng(args.seed).permutation(len(mnist.train_images))
-    val_idx, train_idx = order[:VALIDATION], order[VALIDATION:]
+    val_idx, train_idx = validation_split(len(mnist.train_images), args.seed)
     if args.limit:
         train_idx, val_idx = train_idx[: args.limit], val_idx[: max(200, args.limit // 10)]
     mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed)
