@@ -98,7 +98,7 @@ class Recognizer:
         providers: onnxruntime execution providers; default CPUExecutionProvider.
         unsure_below: predictions with a lower confidence are marked `unsure` (default 0.60).
         reject: a drawing whose not-a-digit score reaches this is answered "not_a_digit"; None
-            uses the threshold shipped in the model's metadata (chosen so that about 0.25 % of
+            uses the threshold shipped in the model's metadata (chosen so that about 0.4 % of
             validation digits are rejected; see the model card); 1.0 never rejects. Models
             without a not-a-digit output never reject.
         profile: a personal profile saved by `save_profile` (a path), so predictions use that

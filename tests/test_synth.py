@@ -17,6 +17,7 @@ def test_every_font_is_pinned_and_open_font_licensed():
         licence = (fonts.FOLDER / f"{name}.LICENSE").read_text(encoding="utf-8", errors="replace")
         assert "Open Font License" in licence, name
     assert not set(fonts.HELD_OUT) & set(fonts.TRAINING)
+    assert len(fonts.TRAINING) >= 20
 
 
 @pytest.mark.parametrize("name", synth.TRAINING_NEGATIVES)
@@ -29,3 +30,15 @@ def test_training_negatives_draw_a_field_with_ink(name):
     assert a.shape == (28, 28) and a.dtype == np.uint8
     assert a.max() > 100 and (a > 30).sum() >= 4
     assert not np.array_equal(a, b)
+
+
+def test_hershey_glyphs_leave_out_digits_and_held_out_doodles():
+    """The Hershey glyph generator never draws a digit (where a font's digit keys are digits) and
+    every listed glyph draws ink; 'glyph' is a training generator, never a held-out one."""
+    for font in ("greek", "cyrillic", "astrology"):  # their digit keys draw digits
+        assert not set("0123456789") & set(synth.HERSHEY_GLYPHS.get(font, ""))
+    rng = np.random.default_rng(6)
+    for font, chars in synth.HERSHEY_GLYPHS.items():
+        for char in chars:
+            assert synth.hershey_glyph(font, char, rng).max() > 100, (font, char)
+    assert "glyph" in synth.TRAINING_NEGATIVES and "glyph" not in synth.HELD_OUT_NEGATIVES

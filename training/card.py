@@ -159,7 +159,9 @@ def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
         f"| style templates ({', '.join(TEMPLATES)}) | this project (MIT) | "
         f"{round(TEMPLATE_SHARE * n):,} |",
         f"| not-a-digit drawings: {', '.join(TRAINING_NEGATIVES)} (letters and symbols in the "
-        "training fonts) | this project (MIT); fonts OFL | "
+        "training fonts; glyph: a Greek or Cyrillic letter, kanji or sign from the Hershey "
+        "vector fonts, `synth.HERSHEY_GLYPHS`) | this project (MIT); fonts OFL; Hershey fonts "
+        "public domain (the Hershey-Fonts package, MIT) | "
         f"{round(NEGATIVE_SHARE * n):,} |",
         "",
         f"Never in training: the MNIST test set; the fonts {', '.join(HELD_OUT)}; the "

@@ -63,8 +63,8 @@ class Mix:
         self.templates = [synth.template(TEMPLATE_NAMES[t], rng) for t in names]
         self.template_labels = np.array([synth.TEMPLATES[TEMPLATE_NAMES[t]][0] for t in names],
                                         np.uint8)
-        # Letters, symbols and scribbles are the hardest non-digits: drawn twice as often.
-        weights = np.array([2.0 if g in ("letter", "symbol", "scribble") else 1.0
+        # Letters, symbols, scribbles and glyphs are the hardest non-digits: drawn twice as often.
+        weights = np.array([2.0 if g in ("letter", "symbol", "scribble", "glyph") else 1.0
                             for g in synth.TRAINING_NEGATIVES])
         generators = rng.choice(len(synth.TRAINING_NEGATIVES), round(POOL * self.n_negatives),
                                 p=weights / weights.sum())

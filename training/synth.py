@@ -13,12 +13,14 @@ does MNIST's own digits, and `digitrt.preprocess` then sees what it sees at run 
 - `font_digit`: a digit from a handwriting font (training/fonts.py), slanted and stretched.
 - `NEGATIVES`: things that are not a digit: letters and symbols from the fonts, scribbles,
   zigzags, stars, crosses, arrows, shapes, faces, dots, dashes, crossed-out digits, two digits
-  side by side; held out of training: spirals, hearts, houses, waves, suns; and half a digit,
-  reported apart (many halves are digits).
+  side by side, Hershey stroke glyphs (Greek and Cyrillic letters, kanji, signs); held out of
+  training: spirals, hearts, houses, waves, suns; and half a digit, reported apart (many halves
+  are digits).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -416,6 +418,41 @@ def symbol(rng: Rng, fonts: tuple[str, ...], exclude: str = "") -> U8:
     return font_text(str(rng.choice(fonts)), str(rng.choice([c for c in SYMBOLS if c not in exclude])), rng)
 
 
+# Stroke glyphs of the Hershey vector fonts (public domain, the Hershey-Fonts package): letters of
+# other scripts and signs, drawn as pen strokes. Digits, letters that pass for one (O, 3-like З,
+# 6-like б, 4-like Ч, ...), lone strokes and arcs, and anything like the held-out doodles
+# (hearts and spades, spirals, waves, suns, houses) are left out.
+HERSHEY_GLYPHS = {
+    "greek": "ABCDEFGHJKLMNPRSTUWXYacfghklmnprtuwy#$%&*+<>?",
+    "cyrillic": "#$%&*+<>ADEFGHIKLMNPQRSTUWXY[^`adefghiklmnpqrstuwxy{}",
+    "symbolic": "789<>ACDEGIJKMNOPQRSTUWXYZ[]^_`abcdghjkopxyz{~",
+    "markers": "BCDFGHIJKLMNOP",
+    "astrology": "$'./:;<>]_{",
+    "japanese": "#$%&)*+,-./1567",
+}
+
+
+@functools.cache
+def _hershey(font: str) -> object:
+    from HersheyFonts import HersheyFonts
+
+    h = HersheyFonts()
+    h.load_default_font(font)
+    return h
+
+
+def hershey_glyph(font: str, char: str, rng: Rng) -> U8:
+    """One Hershey glyph, its strokes redrawn with a wobbling pen like every other doodle."""
+    strokes = [[(float(x), float(y)) for x, y in s]
+               for s in _hershey(font).strokes_for_text(char)]  # type: ignore[attr-defined]
+    return _strokes([s for s in strokes if len(s) > 1], rng)
+
+
+def glyph_doodle(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    font = str(rng.choice(list(HERSHEY_GLYPHS)))
+    return hershey_glyph(font, str(rng.choice(list(HERSHEY_GLYPHS[font]))), rng)
+
+
 def _strokes(strokes: list[list[tuple[float, float]]], rng: Rng, keep_size: bool = False) -> U8:
     pts = np.concatenate([np.asarray(s) for s in strokes])
     lo, hi = pts.min(0), pts.max(0)
@@ -515,6 +552,7 @@ NEGATIVES: dict[str, Callable[..., U8]] = {
     "cross": cross, "arrow": arrow, "face": face, "dot": dot, "dash": dash,
     "crossed-out digit": crossed_out, "two digits": two_digits, "hatching": hatching,
     "polyline": polyline, "shape": shape, "cloud": cloud, "crescent": crescent, "flower": flower,
+    "glyph": glyph_doodle,
     # held out of training: the not-a-digit test's unseen generators
     "spiral": spiral, "heart": heart, "house": house, "wave": wave, "sun": sun,
     # neither trained on nor counted: the right half of a 3 is a 3, and the bottom of a 9 a 1
