@@ -42,3 +42,22 @@ def test_hershey_glyphs_leave_out_digits_and_held_out_doodles():
         for char in chars:
             assert synth.hershey_glyph(font, char, rng).max() > 100, (font, char)
     assert "glyph" in synth.TRAINING_NEGATIVES and "glyph" not in synth.HELD_OUT_NEGATIVES
+
+
+def test_icons_are_pinned_isc_licensed_and_leave_out_held_out_kinds():
+    """The committed icons match their pinned sha256 and ship with Lucide's ISC licence; no kept
+    icon is of a held-out kind (hearts, houses, suns, waves, spirals, by name or tag) or listed
+    as digit-like; every kept icon has strokes inside its 24 x 24 grid."""
+    from training import icons
+
+    assert "ISC License" in (icons.FOLDER / "lucide.LICENSE").read_text()
+    kept = icons.kept()
+    assert len(kept) > 1000
+    everything = icons._all()
+    for name in kept:
+        assert not icons.held_out_kind(name, everything[name]["tags"]), name
+        assert name not in icons.DIGIT_LIKE and not any(c.isdigit() for c in name)
+        points = np.concatenate([np.asarray(s) for s in icons.strokes(name)])
+        assert points.min() >= -1 and points.max() <= 25, name
+    assert icons.held_out_kind("heart", []) and icons.held_out_kind("castle", ["home"])
+    assert "icon" in synth.TRAINING_NEGATIVES and "icon" not in synth.BASE_NEGATIVES

@@ -21,27 +21,29 @@ from pathlib import Path
 FOLDER = Path(__file__).resolve().parent / "fonts"
 VERSION = "5.3.0"
 SHA256 = {
-    "annie-use-your-telescope": "26d9ba2054906590316cafe4fee055a4d43fa804a5f44c2aa1bd91911d495f10",
+    # model v2.0's fonts, in the order its training drew from
     "architects-daughter": "284a3c1856b253a681c180bf5328cae3b94d4aaab702f6385490ec4e1b449df3",
-    "caveat": "d0b7b931b8980049327e8f8f9ac264617c8200b8422d62e886473d3d9527bad3",
     "caveat-brush": "1e1ef30f8b69c21206603097ad0ba68591539af68214f7cfb2fbd23991accd48",
-    "cedarville-cursive": "ac7aa92ed78f9e9598a1efa3aa33b3963daf276b1f4851baa104f647d5f648d8",
+    "caveat": "d0b7b931b8980049327e8f8f9ac264617c8200b8422d62e886473d3d9527bad3",
     "covered-by-your-grace": "d2e1a521cf22027d0bb0651f2e6fff548320c18482dd8d52bc4e785563136050",
     "dancing-script": "570e4265bbcb453353ce2fdf63d179332d8daa92691d567547b8a383f3b46c3b",
-    "delius": "ff2f88a12630943f6104ad66149506e5cead8a7c8e85db3263b0e970cfb17994",
-    "gaegu": "1964c6ff2196903d2b44f48f71a7a0ab593012bae9216c96f377b90ff9b0435f",
     "gloria-hallelujah": "90b0ef8d2ed6d4b46b4e010e7b335b182c45c330a15bac3ca76497dbae544700",
-    "gochi-hand": "8851738d8167bd0384db9dee1df6e5b5e2f9221e613e3466cdea19587a81d7b6",
-    "handlee": "d3807ea30015f5082c0a3e2b7803885310db888be091dbc86fecb1ca67f3c622",
     "indie-flower": "cb57752edc96294323252e8d84fa25f975943b2ef3e87b2c984b15ca935d7657",
-    "itim": "733235cab0000b011f318ba1028f1867ddc16e506ec8231f4134e9c0755d5ca6",
     "kalam": "954410601a823f37e219f7930b7446f86afa15621326a7078d56fb9c910135cb",
     "nanum-pen-script": "899aa0335c147f0574f17a09fce2e301179cb0232bc96e17feded9d1a06ad5aa",
-    "neucha": "5e0c6ca42b9531a42a7994e3ed907ea9e3a360dcaa6f77847ef587340d21d6ac",
     "nothing-you-could-do": "84e79a16406aaa9d2bc81583fa7e9f692ed0ad1612967a7deb5ef47f8c1fc6c5",
     "patrick-hand": "ac5bc9033b2572bf84d39f7150c1634e37ed16e8dbee632d6d0bceac0bbf0199",
     "reenie-beanie": "f86de18375e3edba402d39ff85030e270f724d7af865f74a74c92f34a947072c",
     "shadows-into-light": "2498c027559c4ae9a920e18e30031193148983e7ea195416d62c5d0ea2eaa3ac",
+    # added for model v2.1's second stage (training/train.py --base leaves them out)
+    "annie-use-your-telescope": "26d9ba2054906590316cafe4fee055a4d43fa804a5f44c2aa1bd91911d495f10",
+    "cedarville-cursive": "ac7aa92ed78f9e9598a1efa3aa33b3963daf276b1f4851baa104f647d5f648d8",
+    "delius": "ff2f88a12630943f6104ad66149506e5cead8a7c8e85db3263b0e970cfb17994",
+    "gaegu": "1964c6ff2196903d2b44f48f71a7a0ab593012bae9216c96f377b90ff9b0435f",
+    "gochi-hand": "8851738d8167bd0384db9dee1df6e5b5e2f9221e613e3466cdea19587a81d7b6",
+    "handlee": "d3807ea30015f5082c0a3e2b7803885310db888be091dbc86fecb1ca67f3c622",
+    "itim": "733235cab0000b011f318ba1028f1867ddc16e506ec8231f4134e9c0755d5ca6",
+    "neucha": "5e0c6ca42b9531a42a7994e3ed907ea9e3a360dcaa6f77847ef587340d21d6ac",
     "short-stack": "eed62bca9927bcbd97fa2432f2344013b1bed43f0529d926f00aa63c5d050a36",
     "sriracha": "dd66cc98657b4048be3950edac49aea725b2a9db5db6cea36b639160a88d7691",
     "sue-ellen-francisco": "af35498e786cbebc60db75e5bd1448472dc44cda41698708edc7ae770fbf469c",
@@ -51,6 +53,10 @@ SHA256 = {
 # Never seen in training: the unseen-style test's writers.
 HELD_OUT = ("kalam", "nothing-you-could-do", "covered-by-your-grace")
 TRAINING = tuple(name for name in SHA256 if name not in HELD_OUT)
+ADDED = ("annie-use-your-telescope", "cedarville-cursive", "delius", "gaegu", "gochi-hand",
+         "handlee", "itim", "neucha", "short-stack", "sriracha", "sue-ellen-francisco",
+         "swanky-and-moo-moo", "the-girl-next-door")
+BASE = tuple(name for name in TRAINING if name not in ADDED)  # the first stage's fonts
 
 
 @cache

@@ -44,7 +44,11 @@ TEMPLATE_NAMES = tuple(synth.TEMPLATES)
 class Mix:
     """The training items of each epoch, and how to draw any of them."""
 
-    def __init__(self, images: U8, labels: npt.NDArray[np.uint8], seed: int) -> None:
+    def __init__(self, images: U8, labels: npt.NDArray[np.uint8], seed: int,
+                 fonts: tuple[str, ...] = TRAINING,
+                 negatives: tuple[str, ...] = synth.TRAINING_NEGATIVES) -> None:
+        """`fonts` and `negatives` (generator names): every training font and generator, or the
+        first stage's (fonts.BASE, synth.BASE_NEGATIVES; training/train.py --base)."""
         self.images, self.labels, self.seed = images, labels, seed
         n = len(images)
         self.n_fonts, self.n_templates = round(FONT_SHARE * n), round(TEMPLATE_SHARE * n)
@@ -57,18 +61,19 @@ class Mix:
         self.styled = np.stack([synth.redraw(skeletons[i], rng, synth.STYLE_BY_DIGIT[int(labels[i])])
                                 for i in self.styled_index]) if len(self.styled_index) else None
         font_digits = rng.integers(0, 10, round(POOL * self.n_fonts))
-        self.fonts = [synth.font_digit(str(rng.choice(TRAINING)), int(d), rng) for d in font_digits]
+        self.fonts = [synth.font_digit(str(rng.choice(fonts)), int(d), rng) for d in font_digits]
         self.font_labels = font_digits.astype(np.uint8)
         names = rng.integers(0, len(TEMPLATE_NAMES), round(POOL * self.n_templates))
         self.templates = [synth.template(TEMPLATE_NAMES[t], rng) for t in names]
         self.template_labels = np.array([synth.TEMPLATES[TEMPLATE_NAMES[t]][0] for t in names],
                                         np.uint8)
-        # Letters, symbols, scribbles and glyphs are the hardest non-digits: drawn twice as often.
-        weights = np.array([2.0 if g in ("letter", "symbol", "scribble", "glyph") else 1.0
-                            for g in synth.TRAINING_NEGATIVES])
-        generators = rng.choice(len(synth.TRAINING_NEGATIVES), round(POOL * self.n_negatives),
+        # Letters, symbols, scribbles, glyphs and icons are the hardest or the most varied
+        # non-digits: drawn twice as often.
+        weights = np.array([2.0 if g in ("letter", "symbol", "scribble", "glyph", "icon") else 1.0
+                            for g in negatives])
+        generators = rng.choice(len(negatives), round(POOL * self.n_negatives),
                                 p=weights / weights.sum())
-        self.negatives = [synth.negative(synth.TRAINING_NEGATIVES[g], rng, TRAINING, images)
+        self.negatives = [synth.negative(negatives[g], rng, fonts, images)
                           for g in generators]
 
     def epoch(self, epoch: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],

@@ -13,7 +13,8 @@ does MNIST's own digits, and `digitrt.preprocess` then sees what it sees at run 
 - `font_digit`: a digit from a handwriting font (training/fonts.py), slanted and stretched.
 - `NEGATIVES`: things that are not a digit: letters and symbols from the fonts, scribbles,
   zigzags, stars, crosses, arrows, shapes, faces, dots, dashes, crossed-out digits, two digits
-  side by side, Hershey stroke glyphs (Greek and Cyrillic letters, kanji, signs); held out of
+  side by side, Hershey stroke glyphs (Greek and Cyrillic letters, kanji, signs), line icons
+  (training/icons.py); held out of
   training: spirals, hearts, houses, waves, suns; and half a digit, reported apart (many halves
   are digits).
 """
@@ -448,6 +449,13 @@ def hershey_glyph(font: str, char: str, rng: Rng) -> U8:
     return _strokes([s for s in strokes if len(s) > 1], rng)
 
 
+def icon_doodle(rng: Rng, fonts: tuple[str, ...]) -> U8:
+    """A line icon (training/icons.py) redrawn with a wobbling pen."""
+    from . import icons
+
+    return _strokes([list(s) for s in icons.strokes(str(rng.choice(icons.kept())))], rng)
+
+
 def glyph_doodle(rng: Rng, fonts: tuple[str, ...]) -> U8:
     font = str(rng.choice(list(HERSHEY_GLYPHS)))
     return hershey_glyph(font, str(rng.choice(list(HERSHEY_GLYPHS[font]))), rng)
@@ -552,7 +560,7 @@ NEGATIVES: dict[str, Callable[..., U8]] = {
     "cross": cross, "arrow": arrow, "face": face, "dot": dot, "dash": dash,
     "crossed-out digit": crossed_out, "two digits": two_digits, "hatching": hatching,
     "polyline": polyline, "shape": shape, "cloud": cloud, "crescent": crescent, "flower": flower,
-    "glyph": glyph_doodle,
+    "glyph": glyph_doodle, "icon": icon_doodle,
     # held out of training: the not-a-digit test's unseen generators
     "spiral": spiral, "heart": heart, "house": house, "wave": wave, "sun": sun,
     # neither trained on nor counted: the right half of a 3 is a 3, and the bottom of a 9 a 1
@@ -562,6 +570,8 @@ HELD_OUT_NEGATIVES = ("spiral", "heart", "house", "wave", "sun")
 AMBIGUOUS_NEGATIVES = ("half digit",)  # reported apart
 TRAINING_NEGATIVES = tuple(n for n in NEGATIVES
                            if n not in HELD_OUT_NEGATIVES + AMBIGUOUS_NEGATIVES)
+# The first stage's generators: glyphs and icons came with the second.
+BASE_NEGATIVES = tuple(n for n in TRAINING_NEGATIVES if n not in ("glyph", "icon"))
 USES_DIGITS = {"crossed-out digit", "two digits", "half digit"}
 
 

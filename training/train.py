@@ -30,14 +30,16 @@ import numpy.typing as npt
 from digitrt import PREPROCESSING_VERSION, Model, __version__
 
 from .custom import load_custom
+from .fonts import BASE, TRAINING
 from .mix import CLASSES, NOT_A_DIGIT, Mix, measure, test_sets, validation_sets
 from .mnist import load_mnist
+from .synth import BASE_NEGATIVES, TRAINING_NEGATIVES
 
 # ---------------------------------------------------------------- constants
 SEED = 20261123
 VALIDATION = 5_000
 BATCH = 128
-EPOCHS = {"cnn": 55, "mlp": 40}
+EPOCHS = {"cnn": 50, "mlp": 40}
 LEARNING_RATE = {"cnn": 2e-3, "mlp": 1e-3}
 FINETUNE_EPOCHS, FINETUNE_LR = 3, 2e-4
 CUSTOM_REPEAT = 20  # each of the user's drawings counts this many times per epoch
@@ -257,9 +259,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="start from trained weights (default: the shipped "
                         "models/digit_<model>.weights.h5) with a small learning rate and "
                         f"{FINETUNE_EPOCHS} epochs instead of from scratch")
+    p.add_argument("--learning-rate", type=float, default=None, metavar="LR",
+                   help=f"peak learning rate (default: {LEARNING_RATE['cnn']} for the CNN, "
+                        f"{FINETUNE_LR} with --finetune)")
     p.add_argument("--out", type=Path, default=Path("models"), metavar="DIR",
                    help="where the .onnx, .weights.h5, report and plots are written "
                         "(default: models/)")
+    p.add_argument("--base", action="store_true",
+                   help="the first stage only: the fonts and not-a-digit generators of model "
+                        "v2.0 (fonts.BASE, synth.BASE_NEGATIVES). The shipped CNN is this run, "
+                        "fine-tuned on everything (make train)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="train on the first N training images only (quick smoke runs)")
     p.add_argument("--batch", type=int, default=BATCH, metavar="N",
@@ -285,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     val_idx, train_idx = validation_split(len(mnist.train_images), args.seed)
     if args.limit:
         train_idx, val_idx = train_idx[: args.limit], val_idx[: max(200, args.limit // 10)]
-    mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed)
+    mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed,
+              *((BASE, BASE_NEGATIVES) if args.base else (TRAINING, TRAINING_NEGATIVES)))
     custom = (load_custom(args.custom) if args.custom is not None
               else (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)))
     if len(custom[1]):
@@ -386,7 +396,7 @@ def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[n
         log.info("fine-tuning from %s", start)
     epochs = args.epochs or (FINETUNE_EPOCHS if args.finetune else EPOCHS[args.model])
     batches = make_sequence(mix, custom, args.seed, args.batch)
-    peak = FINETUNE_LR if args.finetune else LEARNING_RATE[args.model]
+    peak = args.learning_rate or (FINETUNE_LR if args.finetune else LEARNING_RATE[args.model])
     schedule = keras.optimizers.schedules.CosineDecay(
         peak / 10, decay_steps=epochs * len(batches), warmup_target=peak,
         warmup_steps=0 if args.finetune else len(batches),
