@@ -5,12 +5,14 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+SECOND_STAGE_EPOCHS := 10
+SECOND_STAGE_LR := 3e-4
 # Qt's wheels bundle Qt but not these system libraries (xcb-* are for a window on X11/Xvfb).
 QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 \
 	libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
 
-.PHONY: run test bench train data lint screenshot wheel system-libs clean
+.PHONY: run test bench train train-second-stage data lint screenshot wheel system-libs clean
 
 run: $(VENV)/.gui system-libs          ## open the drawing window (bundled CNN)
 	$(BIN)/python -m gui $(ARGS)
@@ -24,9 +26,21 @@ bench: $(VENV)/.dev                    ## measure, then write benchmarks/RESULTS
 		--benchmark-columns=median,iqr,min,max,rounds
 	$(BIN)/python -m benchmarks.report benchmarks/results.json benchmarks/RESULTS.md
 
+# Two stages per model: the first (--base: model v2.0's fonts and not-a-digit generators) from
+# scratch, kept as models/digit_<model>_base.weights.h5; the second fine-tunes it on everything.
+# `make train-second-stage` reruns the second alone, from the committed first-stage weights.
 train: $(VENV)/.dev                    ## retrain every shipped model, measure them, rebuild the card
-	$(BIN)/python -m training.train --model cnn --out models
-	$(BIN)/python -m training.train --model mlp --out models
+	$(BIN)/python -m training.train --model cnn --base --out build/base
+	$(BIN)/python -m training.train --model mlp --base --out build/base
+	cp build/base/digit_cnn.weights.h5 models/digit_cnn_base.weights.h5
+	cp build/base/digit_mlp.weights.h5 models/digit_mlp_base.weights.h5
+	$(MAKE) train-second-stage
+
+train-second-stage: $(VENV)/.dev
+	$(BIN)/python -m training.train --model cnn --finetune models/digit_cnn_base.weights.h5 \
+		--epochs $(SECOND_STAGE_EPOCHS) --learning-rate $(SECOND_STAGE_LR) --out models
+	$(BIN)/python -m training.train --model mlp --finetune models/digit_mlp_base.weights.h5 \
+		--epochs $(SECOND_STAGE_EPOCHS) --learning-rate $(SECOND_STAGE_LR) --out models
 	$(BIN)/python -m training.quantize --models models
 	git show 9e228a7:models/digit_cnn.onnx > models/.v1_cnn.onnx  # model v1, for comparison
 	$(BIN)/python -m training.evaluate v1=models/.v1_cnn.onnx cnn=models/digit_cnn.onnx \

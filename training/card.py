@@ -15,8 +15,8 @@ from digitrt import list_models
 from .train import FALSE_REJECTION
 
 ARCHITECTURE = {
-    "cnn": "conv5x5(32) → BN → ReLU → maxpool → conv3x3(64) → BN → ReLU → maxpool → "
-    "conv3x3(128) → BN → ReLU → dropout → dense(128) [embedding] → dropout → dense(11) logits",
+    "cnn": "conv5x5(32) → BN → ReLU → maxpool → conv3x3(80) → BN → ReLU → maxpool → "
+    "conv3x3(160) → BN → ReLU → dropout → dense(160) [embedding] → dropout → dense(11) logits",
     "mlp": "flatten(784) → dense(256) ReLU → dropout → dense(128) ReLU [embedding] → dropout → "
     "dense(11) logits",
 }
@@ -78,7 +78,8 @@ def header(specs, reports, out: Path) -> list[str]:  # type: ignore[no-untyped-d
         "`digitrt.preprocess` produces). Outputs: `probabilities` float32 `[N, 10]`, each "
         "digit's probability given that the drawing is a digit, calibrated by a temperature "
         "baked into the graph; `not_a_digit` `[N]`, the probability that it is not a digit; "
-        "`embedding` `[N, 128]`, the penultimate layer (personalization uses it).",
+        "`embedding` `[N, D]`, the penultimate layer (D = 160 for the CNN, 128 for the MLP; "
+        "personalization uses it).",
         "",
         *[f"- `{name}` (`{spec.file}`): {spec.description}" for name, spec in specs.items()],
         "",

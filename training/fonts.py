@@ -49,13 +49,45 @@ SHA256 = {
     "sue-ellen-francisco": "af35498e786cbebc60db75e5bd1448472dc44cda41698708edc7ae770fbf469c",
     "swanky-and-moo-moo": "e91335294902c18260c372cbefb30d5eb5bccb396f1a46c8796ff68594c531b4",
     "the-girl-next-door": "2f4e5d1a5879c1ae55aea79a7b9f850ab9ea1c2e3557958af290c54bc64e684f",
+    "amatic-sc": "9ee1dd0b37fcea476e4142696cb034a466ad84101dff157b5dde311a02c8c35b",
+    "comic-neue": "b7753f30f8bd4925cf48a2ffe936c52ff1f16fe441f8c0245acf046296ac590f",
+    "dawning-of-a-new-day": "4936d1dfbc52cfc9182ba82a9022cdac3c869dcb3af91d423b1579b7b8e9f4be",
+    "delicious-handrawn": "2326555b6a7faec1a227b0b8595f51530f981dc6077b5e6ed5aaeb4e585599d7",
+    "edu-nsw-act-foundation": "2ff9c25f3dd9e1065d62a384375fab0e9565a0447f53ee16b7fc6e75027ad170",
+    "edu-qld-beginner": "f96c33d6c8877aabf5b9ddefe4d142780076efa588b802749f3e071143f53996",
+    "edu-sa-beginner": "91f4ea4ebb7a5e7f2c08cd68416597c5a3e7e6904ae256950c6555f40b9b3c04",
+    "edu-tas-beginner": "d3242c436b4f1e7f2245bd486be2ff3d285c6ff97b907e531dad5d42cb8b1ca9",
+    "edu-vic-wa-nt-beginner": "4064d35c5d540f73a72d8bcfae7bb46a50665a22b57c319bee2955f0ff204e6f",
+    "gamja-flower": "3bd1535adaef7b06a46ae7abef0fee184e26849d4478e790ec18dcd9e82a937b",
+    "give-you-glory": "4678f6c81f9a7e2132f24c224a95883a5937cc34aff06715225749cd5ee53b9e",
+    "grape-nuts": "bbffdf8189aed69ccef2c0f1d4c9408ac1dd158053623e2df10c5a82c3b2a10d",
+    "just-me-again-down-here": "e9036073cad52dae309708aa489751bc587660475aecdd7880adbf4d062d194c",
+    "kristi": "1b09d3bc94b24cc7aa803dfa7f09c667d875c596996ddf9ba8d9ee97c3717443",
+    "la-belle-aurore": "54da154868e2237e6a2323ede6a4db035be01f0547692c66b0fd7e83a0867047",
+    "loved-by-the-king": "52653e3beacf68046b999291262c13d9ee6e2118b2dc5c7ed79a6deb205a1189",
+    "mali": "0a740b9e76eda6bfd02c373e351a09ed0c5cd324e5dbd1db112ccd382e26e612",
+    "marck-script": "b32acf77642711e18c14d57aabeefa02ee25664a7f40929ee5f72396557b6e76",
+    "mynerve": "09294b715b7d23103f8555fd5946350aa9cc89fb9956bd924f146f9cf7499a54",
+    "over-the-rainbow": "37896f0dcf287c5856e85b66ef3a8d918f0c332dd8a11d4cd8d7fa343dc64005",
+    "pangolin": "22aacb361ed1c64e49c49307f397e1fc1808fc6947e33a8f0a19aa17e4f1d847",
+    "playpen-sans": "0501cbd3556c27d1ecd7476df25ec616754fc646c43b4f37cbe0b3007ad61baa",
+    "sedgwick-ave": "58d94cdbff7374e387b03ac90cf0b452acf0e9355e75aa7bbad6bd17bb6556f4",
+    "shadows-into-light-two": "0cada708e119149edd948291e531ccce6385fe040e74e3bb4d482ec74bd3f22d",
+    "waiting-for-the-sunrise": "03ee8b42e5dcb6f3cb2d1d8f35213daf5804aebbca430894a45936845a34ae68",
+    "zeyada": "f619e7ead16ca4ee40df66e1d7ec9b2ca2fa46cf8ef0117bd621eda475a61f0d",
 }
 # Never seen in training: the unseen-style test's writers.
 HELD_OUT = ("kalam", "nothing-you-could-do", "covered-by-your-grace")
 TRAINING = tuple(name for name in SHA256 if name not in HELD_OUT)
 ADDED = ("annie-use-your-telescope", "cedarville-cursive", "delius", "gaegu", "gochi-hand",
          "handlee", "itim", "neucha", "short-stack", "sriracha", "sue-ellen-francisco",
-         "swanky-and-moo-moo", "the-girl-next-door")
+         "swanky-and-moo-moo", "the-girl-next-door", "amatic-sc", "comic-neue",
+         "dawning-of-a-new-day", "delicious-handrawn", "edu-nsw-act-foundation",
+         "edu-qld-beginner", "edu-sa-beginner", "edu-tas-beginner", "edu-vic-wa-nt-beginner",
+         "gamja-flower", "give-you-glory", "grape-nuts", "just-me-again-down-here", "kristi",
+         "la-belle-aurore", "loved-by-the-king", "mali", "marck-script", "mynerve",
+         "over-the-rainbow", "pangolin", "playpen-sans", "sedgwick-ave",
+         "shadows-into-light-two", "waiting-for-the-sunrise", "zeyada")
 BASE = tuple(name for name in TRAINING if name not in ADDED)  # the first stage's fonts
 
 
