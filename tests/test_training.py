@@ -133,3 +133,22 @@ def test_quantize_makes_an_int8_cnn_that_keeps_accuracy(tmp_path, mnist):
     x = mnist.test_images[:, :, :, None].astype(np.float32) / 255
     accuracy = (session.run(None, {"image": x})[0].argmax(1) == mnist.test_labels).mean()
     assert f"{accuracy:.4f}" == meta["mnist_test_accuracy"]
+
+
+def test_first_stage_uses_model_v2_0s_data_and_its_weights_are_shipped():
+    """--base trains on the first stage's fonts and generators (none of the second stage's
+    additions); the committed first-stage weights load into both architectures, and the
+    shipped CNN differs from them (the second stage changed it)."""
+    from training import fonts
+
+    base_fonts, base_negatives, _ = train.training_data(train.parse_args(["--base"]))
+    assert not set(base_fonts) & set(fonts.ADDED) and len(base_fonts) == 10
+    assert "icon" not in base_negatives and "glyph" not in base_negatives
+    all_fonts, all_negatives, _ = train.training_data(train.parse_args([]))
+    assert set(fonts.ADDED) <= set(all_fonts) and {"icon", "glyph"} <= set(all_negatives)
+    for kind in ("cnn", "mlp"):
+        model = train.build_model(kind)
+        model.load_weights(train.SHIPPED / f"digit_{kind}_base.weights.h5")
+        shipped = train.build_model(kind)
+        shipped.load_weights(train.SHIPPED / f"digit_{kind}.weights.h5")
+        assert not np.array_equal(model.get_weights()[0], shipped.get_weights()[0])

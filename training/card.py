@@ -139,9 +139,10 @@ def architecture() -> list[str]:
 
 
 def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
-    from .fonts import HELD_OUT, TRAINING
+    from . import icons
+    from .fonts import ADDED, BASE, HELD_OUT, TRAINING
     from .mix import FONT_SHARE, NEGATIVE_SHARE, STROKE_SHARE, STYLE_SHARE, TEMPLATE_SHARE
-    from .synth import HELD_OUT_NEGATIVES, TEMPLATES, TRAINING_NEGATIVES
+    from .synth import BASE_NEGATIVES, HELD_OUT_NEGATIVES, TEMPLATES, TRAINING_NEGATIVES
 
     n = 55_000
     return [
@@ -161,8 +162,10 @@ def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
         f"{round(TEMPLATE_SHARE * n):,} |",
         f"| not-a-digit drawings: {', '.join(TRAINING_NEGATIVES)} (letters and symbols in the "
         "training fonts; glyph: a Greek or Cyrillic letter, kanji or sign from the Hershey "
-        "vector fonts, `synth.HERSHEY_GLYPHS`) | this project (MIT); fonts OFL; Hershey fonts "
-        "public domain (the Hershey-Fonts package, MIT) | "
+        f"vector fonts, `synth.HERSHEY_GLYPHS`; icon: one of {len(icons.kept()):,} Lucide line "
+        f"icons, npm `{icons.PACKAGE}` {icons.VERSION}, `training/icons/`, held-out kinds and "
+        "digit-like icons left out) | this project (MIT); fonts OFL; Hershey fonts public domain "
+        "(the Hershey-Fonts package, MIT); Lucide ISC (licence beside it) | "
         f"{round(NEGATIVE_SHARE * n):,} |",
         "",
         f"Never in training: the MNIST test set; the fonts {', '.join(HELD_OUT)}; the "
@@ -176,6 +179,16 @@ def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
         "(weight decay 1e-4), batch 128, one warm-up epoch then cosine decay, cross-entropy "
         f"over eleven classes, seed {c['seed']} (TensorFlow op determinism on); "
         f"{c['train_images']:,} items per epoch.",
+        "",
+        "**Two stages.** The first stage (`python -m training.train --base`) trains from scratch "
+        f"for 50 epochs on model v2.0's data: the fonts {', '.join(BASE)} and the generators "
+        f"{', '.join(BASE_NEGATIVES)}. Its weights are committed as "
+        "`digit_<model>_base.weights.h5`. The second stage fine-tunes them on everything in the "
+        f"table ({len(ADDED)} more fonts, Hershey glyphs, line icons) for "
+        f"{c['epochs']} epochs at a peak learning rate of {c.get('learning_rate', '–')} "
+        "(the commands under *Reproduce*). Trained from scratch on everything, the CNN "
+        "rejected more non-digits but lost 0.06-0.1 points on the canvas test (seventh and "
+        "eighth runs, git history); fine-tuning kept the first stage's digits.",
         "",
         "What training draws (ink dark on white; 28×28 fields before the canvas):",
         "",
@@ -264,6 +277,13 @@ def not_a_digit(reports: dict, evaluation: dict) -> list[str]:  # type: ignore[t
             lines.append(f"| {k} | " + " | ".join(pct(evaluation[n]["rejected"][k]) for n in names)
                          + " |")
         lines.append("| AUROC | " + " | ".join(f"{evaluation[n]['auroc']:.4f}" for n in names) + " |")
+        default = evaluation.get("cnn-int8", {}).get("rejected_by_kind")
+        if default:
+            weakest = sorted(default.items(), key=lambda kv: kv[1])[:12]
+            lines += ["", "Rejected least, by kind (the default int8 CNN; 300 drawings of each "
+                      "held-out generator, 60 of each letter or symbol in the held-out fonts; "
+                      "`evaluation.json` has every kind): "
+                      + ", ".join(f"{k} {pct(v, 0)}" for k, v in weakest) + "."]
     return lines
 
 

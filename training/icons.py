@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import re
 import subprocess
@@ -137,22 +136,6 @@ def _path(d: str) -> list[Stroke]:
         n = 1 if isinstance(segment, Line) else max(2, int(segment.length() / 0.5))
         out[-1] += [(p.real, p.imag) for p in (segment.point(k / n) for k in range(1, n + 1))]
     return out
-
-
-def sheet(names: list[str], size: int = 40) -> bytes:
-    """A PNG contact sheet of icons drawn plainly (for review): 20 per row."""
-    import cv2
-    import numpy as np
-
-    rows = -(-len(names) // 20)
-    image = np.zeros((rows * size, 20 * size), np.uint8)
-    for i, name in enumerate(names):
-        y, x = divmod(i, 20)
-        for s in strokes(name):
-            pts = (np.asarray(s) / 24 * (size - 8) + 4 + [x * size, y * size]).round().astype(np.int32)
-            cv2.polylines(image, [pts], False, 255, 1, cv2.LINE_AA)
-    ok, png = cv2.imencode(".png", image)
-    return io.BytesIO(png.tobytes()).getvalue()
 
 
 if __name__ == "__main__":

@@ -31,7 +31,16 @@ from digitrt import PREPROCESSING_VERSION, Model, __version__
 
 from .custom import load_custom
 from .fonts import BASE, TRAINING
-from .mix import CLASSES, NOT_A_DIGIT, Mix, measure, test_sets, validation_sets
+from .mix import (
+    BASE_WEIGHTS,
+    CLASSES,
+    NOT_A_DIGIT,
+    WEIGHTS,
+    Mix,
+    measure,
+    test_sets,
+    validation_sets,
+)
 from .mnist import load_mnist
 from .synth import BASE_NEGATIVES, TRAINING_NEGATIVES
 
@@ -104,6 +113,15 @@ def validation_split(n: int, seed: int = SEED) -> tuple[npt.NDArray[np.int64], n
     the temperature, the threshold and the reader's constants are chosen."""
     order = np.random.default_rng(seed).permutation(n)
     return order[:VALIDATION], order[VALIDATION:]
+
+
+def training_data(args: argparse.Namespace
+                  ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]:
+    """(fonts, not-a-digit generators, their weights) of this run: the first stage's with
+    --base, else all."""
+    if args.base:
+        return BASE, BASE_NEGATIVES, BASE_WEIGHTS
+    return TRAINING, TRAINING_NEGATIVES, WEIGHTS
 
 
 def make_sequence(mix: Mix, custom, seed: int, batch: int):  # type: ignore[no-untyped-def]
@@ -295,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         train_idx, val_idx = train_idx[: args.limit], val_idx[: max(200, args.limit // 10)]
     mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed,
-              *((BASE, BASE_NEGATIVES) if args.base else (TRAINING, TRAINING_NEGATIVES)))
+              *training_data(args))
     custom = (load_custom(args.custom) if args.custom is not None
               else (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)))
     if len(custom[1]):
@@ -351,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "seed": args.seed,
         "epochs": epochs,
+        "learning_rate": peak_learning_rate(args),
         "train_images": len(batches.labels),
         "train_seconds": round(train_seconds, 1),
         "params": int(model.count_params()),
@@ -383,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def peak_learning_rate(args: argparse.Namespace) -> float:
+    return float(args.learning_rate or (FINETUNE_LR if args.finetune else LEARNING_RATE[args.model]))
+
+
 def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[no-untyped-def]
     """The model (from scratch or from weights), its epochs and its batches, compiled."""
     import keras
@@ -396,7 +419,7 @@ def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[n
         log.info("fine-tuning from %s", start)
     epochs = args.epochs or (FINETUNE_EPOCHS if args.finetune else EPOCHS[args.model])
     batches = make_sequence(mix, custom, args.seed, args.batch)
-    peak = args.learning_rate or (FINETUNE_LR if args.finetune else LEARNING_RATE[args.model])
+    peak = peak_learning_rate(args)
     schedule = keras.optimizers.schedules.CosineDecay(
         peak / 10, decay_steps=epochs * len(batches), warmup_target=peak,
         warmup_steps=0 if args.finetune else len(batches),
