@@ -57,7 +57,6 @@ SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so wi
 #                      best path would prefer fewer, larger pieces
 GAP_PENALTY = 4.0  # log-probability taken per clear gap (paper between two pieces) inside one
 #                    candidate: the classifier often reads "71" as a confident 7
-NOT_A_DIGIT_WEIGHT = 1.0  # how much a candidate's not-a-digit score counts against it
 TALL_PENALTY = 1.0  # ...and per full-height stroke beyond the first: a 1 leaning into its
 #                     neighbour ("12", "5/") is read as the neighbour alone
 
@@ -203,8 +202,7 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
     score = {}
     for (i, j), row in zip(candidates, scored, strict=True):
         p = float(row[:10].max())
-        score[(i, j)] = (math.log(max(p, 1e-9))
-                         + NOT_A_DIGIT_WEIGHT * math.log(max(1.0 - float(row[10]), 1e-9))
+        score[(i, j)] = (math.log(max(p, 1e-9)) + math.log(max(1.0 - float(row[10]), 1e-9))
                          + SEGMENT_BONUS - penalty[(i, j)])
     best: list[float] = [0.0] + [-math.inf] * len(atoms)
     back = [0] * (len(atoms) + 1)
