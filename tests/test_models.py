@@ -32,6 +32,8 @@ def test_shipped_model_accuracy_and_metadata(kind, mnist):
     assert meta["preprocessing_version"] == digitrt.PREPROCESSING_VERSION
     assert "python -m training.train" in meta["training_command"]
     assert f"--model {kind.split('-')[0]}" in meta["training_command"]
+    # the second stage, from the committed first stage's weights (make train-second-stage)
+    assert f"--finetune models/digit_{kind.split('-')[0]}_base.weights.h5" in meta["training_command"]
     assert onnx.load(str(rec.path)).opset_import[0].version >= 17
 
 
@@ -75,7 +77,8 @@ def test_model_card_quotes_the_files_it_describes():
     """models/README.md lists the sha256 of every shipped file, and they match."""
     card = (MODELS / "README.md").read_text()
     for name in ("digit_cnn.onnx", "digit_cnn_int8.onnx", "digit_mlp.onnx",
-                 "digit_cnn.weights.h5", "digit_mlp.weights.h5"):
+                 "digit_cnn.weights.h5", "digit_mlp.weights.h5",
+                 "digit_cnn_base.weights.h5", "digit_mlp_base.weights.h5"):
         digest = hashlib.sha256((MODELS / name).read_bytes()).hexdigest()
         assert re.search(rf"{re.escape(name)}.*{digest}", card), name
     for kind in ("cnn", "mlp"):

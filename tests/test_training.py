@@ -141,10 +141,10 @@ def test_first_stage_uses_model_v2_0s_data_and_its_weights_are_shipped():
     shipped CNN differs from them (the second stage changed it)."""
     from training import fonts
 
-    base_fonts, base_negatives, _ = train.training_data(train.parse_args(["--base"]))
+    base_fonts, base_negatives = train.training_data(train.parse_args(["--base"]))
     assert not set(base_fonts) & set(fonts.ADDED) and len(base_fonts) == 10
     assert "icon" not in base_negatives and "glyph" not in base_negatives
-    all_fonts, all_negatives, _ = train.training_data(train.parse_args([]))
+    all_fonts, all_negatives = train.training_data(train.parse_args([]))
     assert set(fonts.ADDED) <= set(all_fonts) and {"icon", "glyph"} <= set(all_negatives)
     for kind in ("cnn", "mlp"):
         model = train.build_model(kind)

@@ -31,16 +31,7 @@ from digitrt import PREPROCESSING_VERSION, Model, __version__
 
 from .custom import load_custom
 from .fonts import BASE, TRAINING
-from .mix import (
-    BASE_WEIGHTS,
-    CLASSES,
-    NOT_A_DIGIT,
-    WEIGHTS,
-    Mix,
-    measure,
-    test_sets,
-    validation_sets,
-)
+from .mix import CLASSES, NOT_A_DIGIT, Mix, measure, test_sets, validation_sets
 from .mnist import load_mnist
 from .synth import BASE_NEGATIVES, TRAINING_NEGATIVES
 
@@ -115,13 +106,9 @@ def validation_split(n: int, seed: int = SEED) -> tuple[npt.NDArray[np.int64], n
     return order[:VALIDATION], order[VALIDATION:]
 
 
-def training_data(args: argparse.Namespace
-                  ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]:
-    """(fonts, not-a-digit generators, their weights) of this run: the first stage's with
-    --base, else all."""
-    if args.base:
-        return BASE, BASE_NEGATIVES, BASE_WEIGHTS
-    return TRAINING, TRAINING_NEGATIVES, WEIGHTS
+def training_data(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(fonts, not-a-digit generators) of this run: the first stage's with --base, else all."""
+    return (BASE, BASE_NEGATIVES) if args.base else (TRAINING, TRAINING_NEGATIVES)
 
 
 def make_sequence(mix: Mix, custom, seed: int, batch: int):  # type: ignore[no-untyped-def]
