@@ -111,7 +111,7 @@ def header(specs, reports, out: Path) -> list[str]:  # type: ignore[no-untyped-d
     row("calibration temperature / not-a-digit threshold",
         lambda r: f"{r['temperature']} / {r['not_a_digit_threshold']}",
         lambda r: f"{c['temperature']} / {c['not_a_digit_threshold']} (the CNN's)")
-    row("epochs / training time (2 cores)",
+    row("epochs / training time of the second stage (2 cores)",
         lambda r: f"{r['epochs']} / {r['train_seconds'] / 60:.0f} min",
         lambda r: "quantized from the CNN")
     row("Keras vs onnxruntime, max abs diff (1000 test images, every output)",
@@ -181,7 +181,7 @@ def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
         f"{c['train_images']:,} items per epoch.",
         "",
         "**Two stages.** The first stage (`python -m training.train --base`) trains from scratch "
-        f"for 50 epochs on model v2.0's data: the fonts {', '.join(BASE)} and the generators "
+        f"for 50 epochs (the MLP 40) on model v2.0's data: the fonts {', '.join(BASE)} and the generators "
         f"{', '.join(BASE_NEGATIVES)}. Its weights are committed as "
         "`digit_<model>_base.weights.h5`. The second stage fine-tunes them on everything in the "
         f"table ({len(ADDED)} more fonts, Hershey glyphs, line icons) for "
