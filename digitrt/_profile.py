@@ -31,7 +31,7 @@ EMBEDDING = "embedding"
 # Chosen on simulated writers made from the *training* fonts, three digits of each written
 # mirrored, keeping other people's digits within 0.15 points (python -m training.personalize
 # --tune); the model card reports the result on held-out writers.
-GATE = 0.80
+GATE = 0.75
 WEIGHT = 80.0
 FORMAT = "digitrt-profile-1"
 
