@@ -63,20 +63,23 @@ def test_blank_canvas_gives_no_digit(recognizer, level):
 
 
 def test_mnist_test_set_through_predict_batch(recognizer, mnist):
-    """The whole MNIST test set through predict_batch (with preprocessing) stays within 0.15
-    points of the raw model on the untouched images, and at >= 99.5 %."""
+    """The whole MNIST test set through predict_batch (with preprocessing): what the model reads
+    stays within 0.15 points of the raw model on the untouched images, at >= 99.5 %; and the
+    not-a-digit answer costs at most 0.3 points more (#14's bound on false rejections)."""
     images, labels = mnist.test_images, mnist.test_labels
-    batch = [p.digit for p in recognizer.predict_batch(images)]
-    through_digitrt = float(np.mean(np.array(batch) == labels))
+    results = recognizer.predict_batch(images)
+    read = float(np.mean(np.array([p.best_guess for p in results]) == labels))
+    answered = float(np.mean(np.array([p.digit for p in results]) == labels))
     raw = recognizer.model.run(images[..., None].astype(np.float32) / 255).argmax(1)
     raw_accuracy = float(np.mean(raw == labels))
-    assert through_digitrt >= raw_accuracy - 0.0015
-    assert through_digitrt >= 0.995
+    assert read >= raw_accuracy - 0.0015
+    assert read >= 0.995
+    assert answered >= read - 0.003
 
 
 def test_canvas_renderings_of_a_2000_digit_sample(recognizer, mnist_subset):
     """The 2,000-digit MNIST test sample drawn on user-like canvases: the CNN's canvas accuracy
-    (99.40 % on all 10k) holds within the subset's margin of three standard errors (0.52)."""
+    (99.36 % on all 10k, int8) holds within the subset's margin of three standard errors (0.52)."""
     from training.augment import render_on_canvas
 
     rng = np.random.default_rng(7)
