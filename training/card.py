@@ -12,7 +12,7 @@ from pathlib import Path
 
 from digitrt import list_models
 
-from .train import FALSE_REJECTION
+from .train import EPOCHS, FALSE_REJECTION
 
 ARCHITECTURE = {
     "cnn": "conv5x5(32) → BN → ReLU → maxpool → conv3x3(80) → BN → ReLU → maxpool → "
@@ -181,7 +181,8 @@ def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
         f"{c['train_images']:,} items per epoch.",
         "",
         "**Two stages.** The first stage (`python -m training.train --base`) trains from scratch "
-        f"for 50 epochs (the MLP 40) on model v2.0's data: the fonts {', '.join(BASE)} and the generators "
+        f"for {EPOCHS['cnn']} epochs (the MLP {EPOCHS['mlp']}) on model v2.0's data: the fonts "
+        f"{', '.join(BASE)} and the generators "
         f"{', '.join(BASE_NEGATIVES)}. Its weights are committed as "
         "`digit_<model>_base.weights.h5`. The second stage fine-tunes them on everything in the "
         f"table ({len(ADDED)} more fonts, Hershey glyphs, line icons) for "

@@ -20,8 +20,8 @@ from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent / "fonts"
 VERSION = "5.3.0"
-SHA256 = {
-    # model v2.0's fonts, in the order its training drew from
+# Model v2.0's fonts, in the order its training drew from (the first stage's, with HELD_OUT)...
+FIRST_STAGE = {
     "architects-daughter": "284a3c1856b253a681c180bf5328cae3b94d4aaab702f6385490ec4e1b449df3",
     "caveat-brush": "1e1ef30f8b69c21206603097ad0ba68591539af68214f7cfb2fbd23991accd48",
     "caveat": "d0b7b931b8980049327e8f8f9ac264617c8200b8422d62e886473d3d9527bad3",
@@ -35,7 +35,9 @@ SHA256 = {
     "patrick-hand": "ac5bc9033b2572bf84d39f7150c1634e37ed16e8dbee632d6d0bceac0bbf0199",
     "reenie-beanie": "f86de18375e3edba402d39ff85030e270f724d7af865f74a74c92f34a947072c",
     "shadows-into-light": "2498c027559c4ae9a920e18e30031193148983e7ea195416d62c5d0ea2eaa3ac",
-    # added for model v2.1's second stage (training/train.py --base leaves them out)
+}
+# ...and those added for model v2.1's second stage (training/train.py --base leaves them out).
+SECOND_STAGE = {
     "annie-use-your-telescope": "26d9ba2054906590316cafe4fee055a4d43fa804a5f44c2aa1bd91911d495f10",
     "cedarville-cursive": "ac7aa92ed78f9e9598a1efa3aa33b3963daf276b1f4851baa104f647d5f648d8",
     "delius": "ff2f88a12630943f6104ad66149506e5cead8a7c8e85db3263b0e970cfb17994",
@@ -76,19 +78,12 @@ SHA256 = {
     "waiting-for-the-sunrise": "03ee8b42e5dcb6f3cb2d1d8f35213daf5804aebbca430894a45936845a34ae68",
     "zeyada": "f619e7ead16ca4ee40df66e1d7ec9b2ca2fa46cf8ef0117bd621eda475a61f0d",
 }
+SHA256 = {**FIRST_STAGE, **SECOND_STAGE}
 # Never seen in training: the unseen-style test's writers.
 HELD_OUT = ("kalam", "nothing-you-could-do", "covered-by-your-grace")
 TRAINING = tuple(name for name in SHA256 if name not in HELD_OUT)
-ADDED = ("annie-use-your-telescope", "cedarville-cursive", "delius", "gaegu", "gochi-hand",
-         "handlee", "itim", "neucha", "short-stack", "sriracha", "sue-ellen-francisco",
-         "swanky-and-moo-moo", "the-girl-next-door", "amatic-sc", "comic-neue",
-         "dawning-of-a-new-day", "delicious-handrawn", "edu-nsw-act-foundation",
-         "edu-qld-beginner", "edu-sa-beginner", "edu-tas-beginner", "edu-vic-wa-nt-beginner",
-         "gamja-flower", "give-you-glory", "grape-nuts", "just-me-again-down-here", "kristi",
-         "la-belle-aurore", "loved-by-the-king", "mali", "marck-script", "mynerve",
-         "over-the-rainbow", "pangolin", "playpen-sans", "sedgwick-ave",
-         "shadows-into-light-two", "waiting-for-the-sunrise", "zeyada")
-BASE = tuple(name for name in TRAINING if name not in ADDED)  # the first stage's fonts
+ADDED = tuple(SECOND_STAGE)
+BASE = tuple(name for name in FIRST_STAGE if name not in HELD_OUT)
 
 
 @cache

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import re
 import subprocess
 import sys
@@ -116,8 +117,6 @@ def strokes(name: str) -> tuple[Stroke, ...]:
 
 
 def _ellipse(cx: float, cy: float, rx: float, ry: float) -> Stroke:
-    import math
-
     return [(cx + rx * math.cos(t), cy + ry * math.sin(t))
             for t in (2 * math.pi * k / 24 for k in range(25))]
 
