@@ -61,18 +61,3 @@ def test_icons_are_pinned_isc_licensed_and_leave_out_held_out_kinds():
         assert points.min() >= -1 and points.max() <= 25, name
     assert icons.held_out_kind("heart", []) and icons.held_out_kind("castle", ["home"])
     assert "icon" in synth.TRAINING_NEGATIVES and "icon" not in synth.BASE_NEGATIVES
-
-
-def test_stroked_letters_are_pen_strokes_of_a_letter() -> None:
-    """'stroked letter' redraws a font's letter as pen strokes: ink in the field, different
-    pixels from the font's rendering of the same letter; a second-stage generator only."""
-    from training.fonts import TRAINING
-
-    rng = np.random.default_rng(3)
-    fields = [synth.negative("stroked letter", rng, TRAINING, np.zeros((1, 28, 28), np.uint8),
-                             exclude=synth.LETTERS[1:]) for _ in range(5)]
-    assert all(f.shape == (28, 28) and f.max() > 100 for f in fields)
-    plain = synth.letter(np.random.default_rng(3), TRAINING, exclude=synth.LETTERS[1:])
-    assert not np.array_equal(plain, fields[0])
-    assert "stroked letter" in synth.TRAINING_NEGATIVES
-    assert "stroked letter" not in synth.BASE_NEGATIVES + synth.HELD_OUT_NEGATIVES

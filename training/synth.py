@@ -415,12 +415,6 @@ def letter(rng: Rng, fonts: tuple[str, ...], exclude: str = "") -> U8:
     return font_text(str(rng.choice(fonts)), str(rng.choice([c for c in LETTERS if c not in exclude])), rng)
 
 
-def stroked_letter(rng: Rng, fonts: tuple[str, ...], exclude: str = "") -> U8:
-    """A font's letter drawn again as wobbling pen strokes, like the redrawn digits: letters in
-    hands the fonts do not have."""
-    return redraw(skeletonize(letter(rng, fonts, exclude)[None])[0], rng)
-
-
 def symbol(rng: Rng, fonts: tuple[str, ...], exclude: str = "") -> U8:
     return font_text(str(rng.choice(fonts)), str(rng.choice([c for c in SYMBOLS if c not in exclude])), rng)
 
@@ -566,7 +560,7 @@ NEGATIVES: dict[str, Callable[..., U8]] = {
     "cross": cross, "arrow": arrow, "face": face, "dot": dot, "dash": dash,
     "crossed-out digit": crossed_out, "two digits": two_digits, "hatching": hatching,
     "polyline": polyline, "shape": shape, "cloud": cloud, "crescent": crescent, "flower": flower,
-    "glyph": glyph_doodle, "icon": icon_doodle, "stroked letter": stroked_letter,
+    "glyph": glyph_doodle, "icon": icon_doodle,
     # held out of training: the not-a-digit test's unseen generators
     "spiral": spiral, "heart": heart, "house": house, "wave": wave, "sun": sun,
     # neither trained on nor counted: the right half of a 3 is a 3, and the bottom of a 9 a 1
@@ -576,8 +570,8 @@ HELD_OUT_NEGATIVES = ("spiral", "heart", "house", "wave", "sun")
 AMBIGUOUS_NEGATIVES = ("half digit",)  # reported apart
 TRAINING_NEGATIVES = tuple(n for n in NEGATIVES
                            if n not in HELD_OUT_NEGATIVES + AMBIGUOUS_NEGATIVES)
-# The first stage's generators: glyphs, icons and stroked letters came with the second.
-BASE_NEGATIVES = tuple(n for n in TRAINING_NEGATIVES if n not in ("glyph", "icon", "stroked letter"))
+# The first stage's generators: glyphs and icons came with the second.
+BASE_NEGATIVES = tuple(n for n in TRAINING_NEGATIVES if n not in ("glyph", "icon"))
 USES_DIGITS = {"crossed-out digit", "two digits", "half digit"}
 
 
@@ -587,5 +581,4 @@ def negative(name: str, rng: Rng, fonts: tuple[str, ...], digits: U8, exclude: s
     make = NEGATIVES[name]
     if name in USES_DIGITS:
         return make(rng, fonts, digits)
-    return (make(rng, fonts, exclude) if name in ("letter", "stroked letter", "symbol")
-            else make(rng, fonts))
+    return make(rng, fonts, exclude) if name in ("letter", "symbol") else make(rng, fonts)
