@@ -134,6 +134,38 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[
     return atoms, small, np.asarray(labels, np.int32), tall, background, factor
 
 
+LINE_HEIGHT = 32  # the sequence model's input height (pixels)
+LINE_MARGIN = 2  # paper kept above and below the ink, in those pixels
+
+
+def line_image(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32],
+               background: int) -> tuple[npt.NDArray[np.float32], Box, float]:
+    """What the sequence model reads: the atoms' own ink (separators and specks left out), ink
+    bright on 0 in [0, 1], scaled to LINE_HEIGHT px tall, aspect kept; with the crop box (in
+    working-copy pixels) and the scale from it to the line image."""
+    box = _union([a[0] for a in atoms])
+    x, y, w, h = box
+    ids = sorted({k for a in atoms for k in a[1]})
+    keep = np.zeros(int(labels.max()) + 1, np.uint8)
+    keep[ids] = 1
+    part = labels[y : y + h, x : x + w]
+    own = cv2.dilate(keep[part], _RIM) > 0
+    ink = np.where(own, ink_relative_to(small[y : y + h, x : x + w], background), 0)
+    scale = (LINE_HEIGHT - 2 * LINE_MARGIN) / h
+    width = max(4, round(w * scale))
+    big = cv2.resize(ink.astype(np.uint8), (width, LINE_HEIGHT - 2 * LINE_MARGIN),
+                     interpolation=cv2.INTER_AREA)
+    out = np.zeros((LINE_HEIGHT, width + 2 * LINE_MARGIN + (-width % 4)), np.float32)
+    out[LINE_MARGIN : LINE_MARGIN + big.shape[0], LINE_MARGIN : LINE_MARGIN + width] = big / 255.0
+    return out, box, scale
+
+
+def number_line(image: ImageInput) -> npt.NDArray[np.float32] | None:
+    """`line_image` of a picture (None when it holds no ink): for training the sequence model."""
+    atoms, small, labels, _tall, background, _factor = find_atoms(to_grey(image))
+    return line_image(atoms, small, labels, background)[0] if atoms else None
+
+
 def _merge_overlapping(comps: list[Atom], line: float) -> list[Atom]:
     """Join strokes that overlap in x by half the narrower one, unless both are full-height
     strokes (a 1 leaning on its neighbour is a digit of its own)."""
