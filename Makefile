@@ -12,7 +12,7 @@ QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0
 	libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
 
-.PHONY: run test bench train train-second-stage data lint screenshot wheel system-libs clean
+.PHONY: run test bench train train-sequence train-second-stage data lint screenshot wheel system-libs clean
 
 run: $(VENV)/.gui system-libs          ## open the drawing window (bundled CNN)
 	$(BIN)/python -m gui $(ARGS)
@@ -35,6 +35,13 @@ train: $(VENV)/.dev                    ## retrain every shipped model, measure t
 	cp build/base/digit_cnn.weights.h5 models/digit_cnn_base.weights.h5
 	cp build/base/digit_mlp.weights.h5 models/digit_mlp_base.weights.h5
 	$(MAKE) train-second-stage
+	$(MAKE) train-sequence
+
+# The number reader's sequence model (independent of the classifiers' training), then the
+# number test with the default classifier and it.
+train-sequence: $(VENV)/.dev
+	$(BIN)/python -m training.sequence --out models
+	$(BIN)/python -m training.numbers --per-class 300 --out models/numbers.json
 
 train-second-stage: $(VENV)/.dev
 	$(BIN)/python -m training.train --model cnn --finetune models/digit_cnn_base.weights.h5 \

@@ -2,7 +2,7 @@
 
 Only for a real wheel: an editable install reads them from models/ in the checkout
 (digitrt/_models.py), so nothing stale is left in site-packages. The list of files comes from
-digitrt's model registry (`digitrt.list_models()`), the one place that names them.
+digitrt's model registry (`digitrt._models.bundled_files()`), the one place that names them.
 """
 
 import sys
@@ -16,8 +16,8 @@ class BundleModels(BuildHookInterface):
             return
         sys.path.insert(0, self.root)
         try:
-            from digitrt import list_models  # cheap: no NumPy, OpenCV or onnxruntime
+            from digitrt._models import bundled_files  # cheap: no NumPy, OpenCV or onnxruntime
         finally:
             sys.path.remove(self.root)
-        for spec in list_models():
-            build_data["force_include"][f"models/{spec.file}"] = f"digitrt/models/{spec.file}"
+        for file in bundled_files():
+            build_data["force_include"][f"models/{file}"] = f"digitrt/models/{file}"

@@ -45,6 +45,17 @@ def number_canvas():
 
 
 @pytest.fixture(scope="session")
+def touching_number_canvas():
+    """The same six digits written closer, so that neighbouring strokes touch or cross."""
+    canvas = np.full((250, 800), 160, np.uint8)
+    for k, d in enumerate((3, 1, 4, 1, 5, 9)):
+        tile = draw_digit(d, size=180, box=(0.2, 0.05, 0.6, 0.9), background=160, pen=0, width=14)
+        x = 20 + 62 * k
+        canvas[35:215, x : x + 120] = np.minimum(canvas[35:215, x : x + 120], tile[:, 30:150])
+    return canvas
+
+
+@pytest.fixture(scope="session")
 def mnist_test():
     """MNIST from $DIGITRT_MNIST_DIR or the loader's other places (never downloaded here)."""
     from training.mnist import MnistError, load_mnist

@@ -53,6 +53,13 @@ def test_read_number_800x250(benchmark, recognizers, number_canvas):
     assert r.text == "314159"
 
 
+@pytest.mark.benchmark(group="read")
+def test_read_touching_number_800x250(benchmark, recognizers, touching_number_canvas):
+    """The same six digits with touching strokes: the segmentation, then the sequence model."""
+    r = benchmark(recognizers["cnn"].read, touching_number_canvas)
+    assert r.text == "314159"
+
+
 # ---------------------------------------------------------------- the floor
 def bare_session(recognizer, threads=1):
     """A plain onnxruntime session on the same file with the same settings as Recognizer."""

@@ -39,6 +39,9 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("mlp", "digit_mlp.onnx", "MLP (traditional network)",
               "A multilayer perceptron: fastest, about 0.7 points less accurate."),
 )
+# The number reader's sequence model (training/sequence.py): not a digit classifier, so not in
+# MODELS; bundled beside them.
+SEQUENCE_FILE = "digit_sequence.onnx"
 DEFAULT = "cnn-int8"  # as accurate as the float CNN, and within #14's latency budget
 ENV_VAR = "DIGITRT_MODEL"
 # In a source checkout the canonical files live in the repo's models/ folder; in a wheel they
@@ -75,12 +78,22 @@ def resolve_model(model: str | os.PathLike[str] | None) -> Path:
     return path
 
 
+def bundled_files() -> list[str]:
+    """Every ONNX file the package bundles: the models', then the sequence model's."""
+    return [spec.file for spec in MODELS] + [SEQUENCE_FILE]
+
+
 def bundled_path(name: str) -> Path:
     """The file of a bundled model, from the installed package or the source checkout."""
-    filename = _BY_NAME[name].file
+    return bundled_file(_BY_NAME[name].file, repr(name))
+
+
+def bundled_file(filename: str, name: str = "") -> Path:
+    """A bundled ONNX file by its file name (see `bundled_files`)."""
+    name = name or "file"
     packaged = resources.files("digitrt") / "models" / filename
     if packaged.is_file():
         return Path(str(packaged))
     if (_SOURCE_MODELS / filename).is_file():
         return _SOURCE_MODELS / filename
-    raise ModelError(f"the bundled model {name!r} ({filename}) is missing from this installation")
+    raise ModelError(f"the bundled model {name} ({filename}) is missing from this installation")

@@ -18,21 +18,31 @@ dynamic programming:
    log-probability of being that digit (and a digit at all), less a penalty for each clear gap
    inside one candidate (the classifier reads "71" as a confident 7) and for each full-height
    stroke beyond the first (it reads "12" as a confident 2).
+6. Where one stroke group (connected ink) holds two or more of the digits found (neighbours
+   that touch or overlap), the sequence model (training/sequence.py, `digit_sequence.onnx`)
+   reads the whole line instead: the atoms' own ink scaled to 32 px tall, a small CNN over
+   4-px frames, CTC decoded greedily; each digit's box is the ink between the midpoints to its
+   neighbours' frames. Those digits are all "digit" (the sequence model has no not-a-digit
+   class) and their confidence is their best frame's probability (not calibrated).
 The constants below were chosen on validation numbers (MNIST training digits and training
 fonts; `python -m training.numbers --validation`), never on the number test.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ._cv import cv2
+from ._errors import ModelError
 from ._image import ImageInput, to_grey
+from ._models import SEQUENCE_FILE, bundled_file
 from ._preprocess import (
     MNIST_SIZE,
     UNEVEN_LEVEL,
@@ -160,6 +170,77 @@ def line_image(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDAr
     return out, box, scale
 
 
+BLANK = 0  # the sequence model's CTC blank; digit d is class d + 1
+FRAME = 4  # line pixels per frame of the sequence model
+MAX_LINE = 1024  # longer lines (a ribbon of ink, or about 50 digits) are not read by it: memory
+
+
+@functools.lru_cache(maxsize=1)
+def sequence_session() -> Any:
+    """The bundled sequence model's onnxruntime session, built on first use (one per process;
+    onnxruntime sessions may be run from several threads)."""
+    import onnxruntime as ort
+
+    from ._model import _session_options, first_line
+
+    path = bundled_file(SEQUENCE_FILE, "sequence model")
+    try:
+        return ort.InferenceSession(str(path), _session_options(1),
+                                    providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime's own untyped errors for a bad file
+        raise ModelError(f"cannot load the sequence model {str(path)!r}: {first_line(e)}") from None
+
+
+def decode_frames(frames: npt.NDArray[np.float32]) -> list[tuple[int, float, int, int]]:
+    """Greedy CTC decoding of one line's per-frame probabilities [T, 11]: (digit, confidence,
+    first frame, last frame) per digit, left to right. A digit's confidence is its best frame's
+    probability."""
+    best = frames.argmax(1)
+    out: list[tuple[int, float, int, int]] = []
+    previous = BLANK
+    for t, c in enumerate(best):
+        if c != BLANK:
+            p = float(frames[t, c])
+            if c == previous:
+                d, q, first, _ = out[-1]
+                out[-1] = (d, max(p, q), first, t)
+            else:
+                out.append((int(c) - 1, p, t, t))
+        previous = int(c)
+    return out
+
+
+def read_line(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32],
+              background: int, factor: int, unsure_below: float) -> list[DigitReading] | None:
+    """The atoms read by the sequence model: one DigitReading per decoded digit, its box the
+    ink under its frames (None for a line longer than MAX_LINE: about 50 digits)."""
+    line, (x, y, w, h), scale = line_image(atoms, small, labels, background)
+    if line.shape[1] > MAX_LINE:
+        return None
+    frames = sequence_session().run(None, {"line": line[None, :, :, None]})[0][0]
+    ids = sorted({k for a in atoms for k in a[1]})
+    ink = np.isin(labels[y : y + h, x : x + w], ids)
+    decoded = decode_frames(frames)
+    # A CTC digit fires on a frame or two inside its ink: each digit's span runs from halfway
+    # to its left neighbour's frames to halfway to its right neighbour's, tightened to the ink.
+    centres = [((FRAME * (first + last + 1) / 2) - LINE_MARGIN) / scale
+               for _, _, first, last in decoded]
+    bounds = [0.0, *((a + b) / 2 for a, b in itertools.pairwise(centres)), float(w)]
+    digits = []
+    for (digit, confidence, _, _), (lo, hi) in zip(decoded, itertools.pairwise(bounds),
+                                                   strict=True):
+        x0, x1 = int(lo), max(int(lo) + 1, math.ceil(hi))
+        cols = np.flatnonzero(ink[:, x0:x1].any(axis=0))
+        if len(cols):
+            x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
+        rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
+        top, bottom = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, h)
+        box = (x + x0, y + top, x1 - x0, bottom - top)
+        digits.append(DigitReading(digit, confidence, "digit", _to_input(box, factor),
+                                   confidence < unsure_below))
+    return digits
+
+
 def number_line(image: ImageInput) -> npt.NDArray[np.float32] | None:
     """`line_image` of a picture (None when it holds no ink): for training the sequence model."""
     atoms, small, labels, _tall, background, _factor = find_atoms(to_grey(image))
@@ -252,10 +333,30 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
         p = recognizer._decide(rows[(i, j)].copy(), np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
         digits.append(DigitReading(p.digit, p.confidence, p.status,
                                    _to_input(_union(boxes[i : j + 1]), factor), p.unsure))
+    if _holds_two(atoms, [_union(boxes[i : j + 1]) for i, j in spans]):
+        sequence = read_line(atoms, small, labels, background, factor, recognizer.unsure_below)
+        digits = digits if sequence is None else sequence
     kept = [d for d in digits if d.status == "digit"]
     text = "".join(str(d.digit) for d in kept)
     confidence = float(np.prod([d.confidence for d in kept])) if kept else 0.0
     return Reading(text, digits, confidence)
+
+
+def _holds_two(atoms: list[Atom], found: list[Box]) -> bool:
+    """Whether one stroke group (connected ink) holds the centres of two or more of the digits
+    found (working-copy boxes): digits that touch or overlap, where the sequence model reads
+    better than the cuts."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for (x, _, w, _), ids in atoms:
+        g = groups.setdefault(ids, [x, x + w])
+        g[0], g[1] = min(g[0], x), max(g[1], x + w)
+    count = dict.fromkeys(groups, 0)
+    for x, _, w, _ in found:
+        centre = x + w / 2
+        for ids, (x0, x1) in groups.items():
+            if x0 <= centre < x1:
+                count[ids] += 1
+    return max(count.values(), default=0) >= 2
 
 
 def _single(p, atom: Box, factor: int) -> Reading:  # type: ignore[no-untyped-def]

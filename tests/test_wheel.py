@@ -25,11 +25,12 @@ def wheel(tmp_path_factory):
 
 
 def test_wheel_contents(wheel):
-    """The wheel carries both models, py.typed and the GUI as digitrt_gui, and nothing else
-    at top level (no generic `gui`, no training code, no tests)."""
+    """The wheel carries every bundled model and the number reader's sequence model, py.typed
+    and the GUI as digitrt_gui, and nothing else at top level (no generic `gui`, no training
+    code, no tests)."""
     names = zipfile.ZipFile(wheel).namelist()
     for required in ("digitrt/models/digit_cnn.onnx", "digitrt/models/digit_mlp.onnx",
-                     "digitrt/models/digit_cnn_int8.onnx",
+                     "digitrt/models/digit_cnn_int8.onnx", "digitrt/models/digit_sequence.onnx",
                      "digitrt/py.typed", "digitrt_gui/window.py"):
         assert required in names
     assert "digitrt_gui/screenshot.py" not in names  # a development tool
@@ -38,7 +39,7 @@ def test_wheel_contents(wheel):
     assert "Project-URL: Homepage" in metadata and "Project-URL: Issues" in metadata
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"digitrt", "digitrt_gui", wheel.name.split("-py3")[0] + ".dist-info"}
-    for shipped in ("digit_cnn.onnx", "digit_cnn_int8.onnx", "digit_mlp.onnx"):
+    for shipped in ("digit_cnn.onnx", "digit_cnn_int8.onnx", "digit_mlp.onnx", "digit_sequence.onnx"):
         data = zipfile.ZipFile(wheel).read(f"digitrt/models/{shipped}")
         assert data == (ROOT / "models" / shipped).read_bytes()
 

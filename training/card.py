@@ -56,6 +56,11 @@ def main(folder: str = "models") -> int:
     lines += not_a_digit(reports, evaluation)
     if personal:
         lines += personalization(personal)
+    sequence_path = out / "digit_sequence.json"
+    if sequence_path.is_file():
+        numbers_path = out / "numbers.json"
+        lines += sequence(json.loads(sequence_path.read_text()),
+                          json.loads(numbers_path.read_text()) if numbers_path.is_file() else None)
     lines += reproduce(reports)
     lines += per_model(reports)
     lines += ["", "## Files", "", "| file | bytes | sha256 |", "|---|---|---|"]
@@ -308,6 +313,37 @@ def personalization(p: dict) -> list[str]:  # type: ignore[type-arg]
     return lines
 
 
+def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-arg]
+    from .sequence import GAPS, MAX_DIGITS
+
+    lines = [
+        "",
+        "## Number reader: the sequence model (`digit_sequence.onnx`)",
+        "",
+        "`Recognizer.read` segments a number and classifies each piece with the classifier "
+        "above; where one connected stroke holds two of the digits found (touching or "
+        "overlapping neighbours) it reads the number again with this model "
+        "(README, *Whole numbers*). Input `line`: float32 `[N, 32, W, 1]`, the reader's own "
+        "ink of the number scaled to 32 px tall, W a multiple of 4; output `frames` "
+        "`[N, W/4, 11]`, per-frame probabilities, the CTC blank first, then 0-9. Four "
+        "convolutions (16-32-64-64, BatchNorm, ReLU) pooled to 4 rows, two 1-D convolutions "
+        f"(128, kernel 5) and a dense layer over the frames; {r['params']:,} parameters. "
+        f"Trained with CTC on {r['numbers']:,} numbers of 1-{MAX_DIGITS} digits composed as the "
+        "number test composes them (`training/numbers.py`) from MNIST training digits outside "
+        "the validation split, pen-stroke redraws of them and training-font digits, gaps "
+        f"{', '.join(f'{100 * a:g} to {100 * b:g} %' for a, b in GAPS)} of a digit's width; "
+        f"{r['epochs']} epochs, {r['train_seconds'] / 60:.0f} min on 2 cores, seed {r['seed']}. "
+        "2,000 numbers composed the same way from the validation split's digits, read exactly "
+        f"by the model alone: {pct(r['validation_exact'])}.",
+    ]
+    if numbers:
+        lines += ["", "Number test (`python -m training.numbers`; MNIST test digits and held-out "
+                  "fonts), exact match: " + ", ".join(f"{k} {pct(v, 1)}" for k, v in
+                                                      numbers["by_spacing"].items())
+                  + f"; all {pct(numbers['overall'], 1)}."]
+    return lines
+
+
 def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
     c, q, m = reports["cnn"], reports["cnn-int8"], reports["mlp"]
     return [
@@ -323,6 +359,8 @@ def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
         "python -m training.evaluate v1=/tmp/v1_cnn.onnx cnn=models/digit_cnn.onnx "
         "cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx --out models",
         "python -m training.personalize models/digit_cnn.onnx --out models/personalization.json",
+        "python -m training.sequence --out models      # the number reader's sequence model",
+        "python -m training.numbers --per-class 300 --out models/numbers.json",
         "python -m training.card models",
         "```",
         "",

@@ -181,7 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     log.info("validation numbers read exactly: %.2f %%", 100 * report["validation_exact"])
     args.out.mkdir(parents=True, exist_ok=True)
     export_onnx(model, args.out / "digit_sequence.onnx", {"training_command": command})
-    model.save_weights(args.out / "digit_sequence.weights.h5")
     (args.out / "digit_sequence.json").write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
