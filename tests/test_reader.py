@@ -156,16 +156,21 @@ def test_sequence_model_reads_a_line_of_overlapping_digits(mnist):
     assert right >= 0.85 * 40
 
 
-def test_touching_strokes_are_read_by_the_sequence_model(recognizer):
-    """Six digits written so close that their strokes touch and cross (the segmentation alone
-    read 314157): all six read, and each box is centred on its own digit's slot."""
-    step = 62
+def touching_number(step=62):
+    """314159 written so close that neighbouring strokes touch and cross."""
     canvas = np.full((250, 800), 160, np.uint8)
     for k, d in enumerate((3, 1, 4, 1, 5, 9)):
         tile = draw_digit(d, size=180, box=(0.2, 0.05, 0.6, 0.9), background=160, pen=0, width=14)
         x = 20 + step * k
         canvas[35:215, x : x + 120] = np.minimum(canvas[35:215, x : x + 120], tile[:, 30:150])
-    r = recognizer.read(canvas)
+    return canvas
+
+
+def test_touching_strokes_are_read_by_the_sequence_model(recognizer):
+    """Six digits written so close that their strokes touch and cross (the segmentation alone
+    read 314157): all six read, and each box is centred on its own digit's slot."""
+    step = 62
+    r = recognizer.read(touching_number(step))
     assert r.text == "314159", r.text
     for k, d in enumerate(r.digits):
         centre = d.box[0] + d.box[2] / 2
@@ -173,3 +178,30 @@ def test_touching_strokes_are_read_by_the_sequence_model(recognizer):
         assert d.status == "digit" and 0.5 < d.confidence <= 1.0
         assert d.box[1] >= 30 and d.box[1] + d.box[3] <= 220
     assert r.confidence == pytest.approx(float(np.prod([d.confidence for d in r.digits])))
+
+
+def test_a_line_too_long_for_the_sequence_model_keeps_the_segmentation(recognizer, monkeypatch):
+    """Past MAX_LINE line pixels (memory) the sequence model is not run: read answers with the
+    segmentation's digits, six of them, instead."""
+    from digitrt import _reader
+
+    monkeypatch.setattr(_reader, "MAX_LINE", 16)
+    r = recognizer.read(touching_number())
+    assert len(r.digits) == 6 and all(d.status in ("digit", "not_a_digit") for d in r.digits)
+    monkeypatch.setattr(_reader, "sequence_session", lambda: pytest.fail("sequence model ran"))
+    recognizer.read(touching_number())
+
+
+def test_a_missing_sequence_model_is_a_model_error(recognizer, monkeypatch, tmp_path):
+    """Without its sequence model file, reading touching digits raises digitrt's ModelError
+    naming the file, not an onnxruntime error; digits standing apart still read."""
+    from digitrt import ModelError, _reader
+
+    _reader.sequence_session.cache_clear()
+    monkeypatch.setattr(_reader, "bundled_file", lambda *a: tmp_path / "digit_sequence.onnx")
+    try:
+        with pytest.raises(ModelError, match=r"digit_sequence\.onnx"):
+            recognizer.read(touching_number())
+        assert recognizer.read(number([3, 1, 4])).text == "314"
+    finally:
+        _reader.sequence_session.cache_clear()
