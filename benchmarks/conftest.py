@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import digitrt
-from tests.strokes import draw_digit
+from tests.strokes import draw_digit, write_number
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -36,23 +36,13 @@ def canvas():
 @pytest.fixture(scope="session")
 def number_canvas():
     """An 800x250 grey canvas with the six digits 314159 written by the window's pen."""
-    canvas = np.full((250, 800), 160, np.uint8)
-    for k, d in enumerate((3, 1, 4, 1, 5, 9)):
-        tile = draw_digit(d, size=180, box=(0.2, 0.05, 0.6, 0.9), background=160, pen=0, width=14)
-        x = 20 + 125 * k
-        canvas[35:215, x : x + 120] = np.minimum(canvas[35:215, x : x + 120], tile[:, 30:150])
-    return canvas
+    return write_number((3, 1, 4, 1, 5, 9))
 
 
 @pytest.fixture(scope="session")
 def touching_number_canvas():
     """The same six digits written closer, so that neighbouring strokes touch or cross."""
-    canvas = np.full((250, 800), 160, np.uint8)
-    for k, d in enumerate((3, 1, 4, 1, 5, 9)):
-        tile = draw_digit(d, size=180, box=(0.2, 0.05, 0.6, 0.9), background=160, pen=0, width=14)
-        x = 20 + 62 * k
-        canvas[35:215, x : x + 120] = np.minimum(canvas[35:215, x : x + 120], tile[:, 30:150])
-    return canvas
+    return write_number((3, 1, 4, 1, 5, 9), step=62)
 
 
 @pytest.fixture(scope="session")

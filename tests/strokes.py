@@ -51,3 +51,15 @@ def draw_digit(
         points = np.array([[(x0 + x * w) * 2**shift, (y0 + y * h) * 2**shift] for x, y in stroke])
         cv2.polylines(canvas, [points.astype(np.int32)], False, int(pen), width, cv2.LINE_AA, shift)
     return canvas
+
+
+def write_number(digits, step=125, background=160):
+    """An 800x250 grey canvas with `digits` written by the window's pen, one every `step` px
+    (125: standing apart; 62: neighbouring strokes touch and cross)."""
+    canvas = np.full((250, 800), background, np.uint8)
+    for k, d in enumerate(digits):
+        tile = draw_digit(d, size=180, box=(0.2, 0.05, 0.6, 0.9), background=background, pen=0,
+                          width=14)
+        x = 20 + step * k
+        canvas[35:215, x : x + 120] = np.minimum(canvas[35:215, x : x + 120], tile[:, 30:150])
+    return canvas

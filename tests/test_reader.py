@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digitrt import ImageError
-from tests.strokes import draw_digit
+from tests.strokes import draw_digit, write_number
 
 
 def number(digits, gap=0.4, h=180, rise=0):
@@ -158,12 +158,7 @@ def test_sequence_model_reads_a_line_of_overlapping_digits(mnist):
 
 def touching_number(step=62):
     """314159 written so close that neighbouring strokes touch and cross."""
-    canvas = np.full((250, 800), 160, np.uint8)
-    for k, d in enumerate((3, 1, 4, 1, 5, 9)):
-        tile = draw_digit(d, size=180, box=(0.2, 0.05, 0.6, 0.9), background=160, pen=0, width=14)
-        x = 20 + step * k
-        canvas[35:215, x : x + 120] = np.minimum(canvas[35:215, x : x + 120], tile[:, 30:150])
-    return canvas
+    return write_number((3, 1, 4, 1, 5, 9), step=step)
 
 
 def test_touching_strokes_are_read_by_the_sequence_model(recognizer):
