@@ -21,9 +21,10 @@ dynamic programming:
 6. Where one stroke group (connected ink) holds two or more of the digits found (neighbours
    that touch or overlap), the sequence model (training/sequence.py, `digit_sequence.onnx`)
    reads the whole line instead: the atoms' own ink scaled to 32 px tall, a small CNN over
-   4-px frames, CTC decoded greedily; each digit's box is the ink between the midpoints to its
-   neighbours' frames. Those digits are all "digit" (the sequence model has no not-a-digit
-   class) and their confidence is their best frame's probability (not calibrated).
+   4-px frames, CTC decoded greedily; each digit's box is the run of ink around its frames,
+   bounded by the midpoints to its neighbours' frames. Those digits are all "digit" (the
+   sequence model has no not-a-digit class) and their confidence is their best frame's
+   probability (not calibrated).
 The constants below were chosen on validation numbers (MNIST training digits and training
 fonts; `python -m training.numbers --validation`), never on the number test.
 """
@@ -227,18 +228,30 @@ def read_line(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDArr
                for _, _, first, last in decoded]
     bounds = [0.0, *((a + b) / 2 for a, b in itertools.pairwise(centres)), float(w)]
     digits = []
-    for (digit, confidence, _, _), (lo, hi) in zip(decoded, itertools.pairwise(bounds),
-                                                   strict=True):
+    for (digit, confidence, _, _), centre, (lo, hi) in zip(decoded, centres,
+                                                           itertools.pairwise(bounds), strict=True):
         x0, x1 = int(lo), max(int(lo) + 1, math.ceil(hi))
-        cols = np.flatnonzero(ink[:, x0:x1].any(axis=0))
-        if len(cols):
-            x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
+        x0, x1 = _inked_run(np.asarray(ink[:, x0:x1].any(axis=0)), int(centre) - x0, x0, x1)
         rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
         top, bottom = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, h)
         box = (x + x0, y + top, x1 - x0, bottom - top)
         digits.append(DigitReading(digit, confidence, "digit", _to_input(box, factor),
                                    confidence < unsure_below))
     return digits
+
+
+def _inked_run(columns: npt.NDArray[np.bool_], centre: int, x0: int, x1: int) -> tuple[int, int]:
+    """The run of inked columns at (or nearest to) `centre` within [x0, x1): a neighbour's ink
+    past a gap of paper is not this digit's."""
+    inked = np.flatnonzero(columns)
+    if not len(inked):
+        return x0, x1
+    c = int(inked[np.argmin(np.abs(inked - centre))])
+    gaps = np.flatnonzero(~columns)
+    left = gaps[gaps < c]
+    right = gaps[gaps > c]
+    return (x0 + (int(left[-1]) + 1 if len(left) else 0),
+            x0 + (int(right[0]) if len(right) else len(columns)))
 
 
 def number_line(image: ImageInput) -> npt.NDArray[np.float32] | None:
