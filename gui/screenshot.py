@@ -19,12 +19,13 @@ from .window import MainWindow
 # A handwritten-looking 2, in canvas coordinates.
 PATH = [(95, 90), (110, 72), (135, 63), (162, 66), (180, 82), (184, 104), (174, 130),
         (150, 158), (122, 186), (96, 212), (118, 212), (150, 211), (188, 210)]
-# "2071" on the wide canvas: the 2 above, an oval 0, a crossed 7 (two strokes) and a flagged 1.
+# "2071" on the wide canvas: the 2 above, an oval 0 written across its tail, a crossed 7 (two
+# strokes) and a flagged 1 whose flag runs into the 7 (the sequence model reads those pairs).
 OVAL = [(int(120 + 45 * math.cos(a / 8 * math.pi)), int(140 - 75 * math.sin(a / 8 * math.pi)))
         for a in range(4, 21)]
-NUMBER = [[(x - 20, y) for x, y in PATH], [(x + 120, y) for x, y in OVAL],
-          [(420, 70), (500, 66), (445, 212)], [(430, 140), (490, 138)],
-          [(560, 100), (600, 66), (598, 212)]]
+NUMBER = [[(x - 20, y) for x, y in PATH], [(x + 70, y) for x, y in OVAL],
+          [(330, 70), (410, 66), (355, 212)], [(340, 140), (400, 138)],
+          [(420, 100), (460, 66), (458, 212)]]
 
 
 def draw(window: MainWindow, path: list[tuple[int, int]]) -> None:
