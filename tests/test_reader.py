@@ -109,7 +109,7 @@ def test_a_wide_flat_digit_standing_alone(recognizer):
 
 def test_overlapping_numbers_from_mnist_digits(recognizer, mnist):
     """150 numbers composed from MNIST training digits whose neighbours overlap by up to 15 % of
-    a width (training.numbers, seeded): at least 92 % read exactly (96.0 % with the sequence
+    a width (training.numbers, seeded): at least 92 % read exactly (about 96 % with the sequence
     model; the reader without it read 80-82 %, the first reader 74.7 %)."""
     from training import numbers
     from training.fonts import TRAINING

@@ -1,7 +1,7 @@
 """Train the number reader's sequence model: a small convolutional network with CTC, exported to
 ONNX beside the classifier (models/digit_sequence.onnx).
 
-    python -m training.sequence [--numbers 60000] [--epochs 15] [--out models]
+    python -m training.sequence [--numbers 120000] [--epochs 6] [--out models]
 
 The segmentation reader (digitrt/_reader.py) cuts touching and overlapping digits at the minima
 of their ink's column profile; where strokes cross, no vertical cut separates them. The sequence
@@ -130,8 +130,8 @@ def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.sequence", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--numbers", type=int, default=60_000)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--numbers", type=int, default=120_000)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--data", default=None, help="MNIST folder")
     parser.add_argument("--out", type=Path, default=Path("models"))
