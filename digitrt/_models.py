@@ -85,15 +85,14 @@ def bundled_files() -> list[str]:
 
 def bundled_path(name: str) -> Path:
     """The file of a bundled model, from the installed package or the source checkout."""
-    return bundled_file(_BY_NAME[name].file, repr(name))
+    return bundled_file(_BY_NAME[name].file, f"model {name!r}")
 
 
-def bundled_file(filename: str, name: str = "") -> Path:
-    """A bundled ONNX file by its file name (see `bundled_files`)."""
-    name = name or "file"
+def bundled_file(filename: str, what: str) -> Path:
+    """A bundled ONNX file by its file name (see `bundled_files`); `what` names it in the error."""
     packaged = resources.files("digitrt") / "models" / filename
     if packaged.is_file():
         return Path(str(packaged))
     if (_SOURCE_MODELS / filename).is_file():
         return _SOURCE_MODELS / filename
-    raise ModelError(f"the bundled model {name} ({filename}) is missing from this installation")
+    raise ModelError(f"the bundled {what} ({filename}) is missing from this installation")

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -35,7 +33,7 @@ from digitrt._reader import LINE_HEIGHT, number_line
 from . import synth
 from .fonts import TRAINING
 from .numbers import compose
-from .train import OPSET, SEED, validation_split
+from .train import OPSET, SEED, command_line, seed_keras, validation_split
 
 log = logging.getLogger("training.sequence")
 
@@ -137,15 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("models"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    command = "python -m training.sequence " + shlex.join(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    command = command_line("training.sequence", argv)
+    seed_keras(args.seed)
     import keras
-    import tensorflow as tf
 
     from .mnist import load_mnist
 
-    keras.utils.set_random_seed(args.seed)
-    tf.config.experimental.enable_op_determinism()
     mnist = load_mnist(args.data)
     val_idx, train_idx = validation_split(len(mnist.train_images), SEED)
     rng = np.random.default_rng([args.seed, 909])

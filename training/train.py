@@ -284,16 +284,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    command = "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv)
+def command_line(module: str, argv: list[str] | None) -> str:
+    """The command that ran this training, for the report and the ONNX metadata."""
+    return f"python -m {module} " + shlex.join(sys.argv[1:] if argv is None else argv)
+
+
+def seed_keras(seed: int) -> None:
+    """Seed Keras and turn on TensorFlow's deterministic ops: a rerun gives the same weights."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import tensorflow as tf
 
-    keras.utils.set_random_seed(args.seed)
+    keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    command = command_line("training.train", argv)
+    seed_keras(args.seed)
 
     mnist = load_mnist(args.data)
     val_idx, train_idx = validation_split(len(mnist.train_images), args.seed)
