@@ -47,9 +47,11 @@ def test_predict_canvas(benchmark, recognizers, canvas, kind):
 
 
 @pytest.mark.benchmark(group="read")
-def test_read_number_800x250(benchmark, recognizers, number_canvas):
-    """Recognizer.read of six digits on an 800x250 canvas (#15: <= 1 ms median)."""
-    r = benchmark(recognizers["cnn"].read, number_canvas)
+@pytest.mark.parametrize("kind", ["cnn-int8", "cnn"])
+def test_read_number_800x250(benchmark, recognizers, number_canvas, kind):
+    """Recognizer.read of six digits on an 800x250 canvas (#15: <= 1 ms median), with the
+    default model (cnn-int8) and the float CNN."""
+    r = benchmark(recognizers[kind].read, number_canvas)
     assert r.text == "314159"
 
 

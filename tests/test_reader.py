@@ -120,6 +120,27 @@ def test_overlapping_numbers_from_mnist_digits(recognizer, mnist):
     assert numbers.measure(recognizer, overlapping)["overall"] >= 0.92
 
 
+def test_unsure_digits_get_the_sequence_models_second_opinion(recognizer, mnist, monkeypatch):
+    """300 numbers of MNIST training digits standing apart or tight (training.numbers, seeded):
+    reading the classifier's unsure digits again with the sequence model reads more of them
+    exactly than the classifier alone, and each digit it changed was unsure."""
+    from digitrt import _reader
+    from training import numbers
+    from training.fonts import TRAINING
+
+    cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 150, 4, TRAINING)
+    cases = [c for c in cases if c[0] != "overlapping"]
+    both = [recognizer.read(c[3]) for c in cases]
+    below = _reader.SECOND_OPINION_BELOW
+    monkeypatch.setattr(_reader, "SECOND_OPINION_BELOW", 0.0)
+    alone = [recognizer.read(c[3]) for c in cases]
+    right = [sum(r.text == c[2] for r, c in zip(rs, cases)) for rs in (both, alone)]
+    assert right[0] > right[1] >= 0.95 * len(cases)
+    changed = [(a, b) for ra, rb in zip(alone, both) for a, b in zip(ra.digits, rb.digits)
+               if a.digit != b.digit]
+    assert changed and all(a.confidence < below for a, _ in changed)
+
+
 def test_decode_frames_collapses_repeats_and_drops_blanks():
     """Greedy CTC decoding: a digit held over frames counts once, a blank between two equal
     digits makes two; each digit keeps its frame span and its best frame's probability."""
