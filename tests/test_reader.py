@@ -134,10 +134,10 @@ def test_unsure_digits_get_the_sequence_models_second_opinion(recognizer, mnist,
     below = _reader.SECOND_OPINION_BELOW
     monkeypatch.setattr(_reader, "SECOND_OPINION_BELOW", 0.0)
     alone = [recognizer.read(c[3]) for c in cases]
-    right = [sum(r.text == c[2] for r, c in zip(rs, cases)) for rs in (both, alone)]
+    right = [sum(r.text == c[2] for r, c in zip(rs, cases, strict=True)) for rs in (both, alone)]
     assert right[0] > right[1] >= 0.95 * len(cases)
-    changed = [(a, b) for ra, rb in zip(alone, both) for a, b in zip(ra.digits, rb.digits)
-               if a.digit != b.digit]
+    changed = [(a, b) for ra, rb in zip(alone, both, strict=True)
+               for a, b in zip(ra.digits, rb.digits, strict=True) if a.digit != b.digit]
     assert changed and all(a.confidence < below for a, _ in changed)
 
 
