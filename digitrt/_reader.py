@@ -18,16 +18,18 @@ dynamic programming:
    log-probability of being that digit (and a digit at all), less a penalty for each clear gap
    inside one candidate (the classifier reads "71" as a confident 7) and for each full-height
    stroke beyond the first (it reads "12" as a confident 2).
-6. Where one stroke group (connected ink) holds two or more of the digits found (neighbours
-   that touch or overlap), the sequence model (training/sequence.py, `digit_sequence.onnx`)
-   reads the whole line instead: the atoms' own ink scaled to 32 px tall, a small CNN over
-   4-px frames, CTC decoded greedily; each digit's box is the run of ink around its frames,
-   bounded by the midpoints to its neighbours' frames. Those digits are all "digit" (the
-   sequence model has no not-a-digit class) and their confidence is their best frame's
-   probability (not calibrated).
+6. Where a stroke group was cut into atoms (neighbours may touch), the sequence model
+   (training/sequence.py, `digit_sequence.onnx`) reads the line first: the atoms' own ink
+   scaled to 32 px tall, a small CNN over 4-px frames, CTC decoded greedily; each digit's box
+   is the run of ink around its frames, bounded by the midpoints to its neighbours' frames. Where
+   it, or else the segmentation, finds two or more digits in one stroke group (neighbours that
+   touch or overlap), its reading is the answer. Those digits are all "digit" (the sequence
+   model has no not-a-digit class) and their confidence is their best frame's probability (not
+   calibrated).
 7. Otherwise, where the classifier reads a digit with a confidence below SECOND_OPINION_BELOW,
-   the sequence model reads the line too, and that digit takes the product of both models'
-   probabilities (the sequence model's: its frames inside the digit's box), renormalised.
+   the sequence model reads the line too (once per line), and that digit takes the product of
+   both models' probabilities (the sequence model's: its frames inside the digit's box),
+   renormalised.
 The constants below were chosen on validation numbers (MNIST training digits and training
 fonts; `python -m training.numbers --validation`), never on the number test.
 """
@@ -218,14 +220,25 @@ def decode_frames(frames: npt.NDArray[np.float32]) -> list[tuple[int, float, int
     return out
 
 
-def read_line(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32],
-              background: int, factor: int, unsure_below: float) -> list[DigitReading] | None:
-    """The atoms read by the sequence model: one DigitReading per decoded digit, its box the
-    ink under its frames (None for a line longer than MAX_LINE: about 50 digits)."""
-    line, (x, y, w, h), scale = line_image(atoms, small, labels, background)
+Frames = tuple[npt.NDArray[np.float32], Box, float]  # per-frame probabilities [T, 11], and
+#                                                      line_image's crop box and scale
+
+
+def line_frames(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32],
+                background: int) -> Frames | None:
+    """The sequence model run on the atoms' line (None for a line longer than MAX_LINE: about 50
+    digits)."""
+    line, box, scale = line_image(atoms, small, labels, background)
     if line.shape[1] > MAX_LINE:
         return None
-    frames = sequence_session().run(None, {"line": line[None, :, :, None]})[0][0]
+    return sequence_session().run(None, {"line": line[None, :, :, None]})[0][0], box, scale
+
+
+def read_line(seen: Frames, atoms: list[Atom], labels: npt.NDArray[np.int32], factor: int,
+              unsure_below: float) -> list[DigitReading]:
+    """The line as the sequence model reads it: one DigitReading per decoded digit, its box the
+    ink under its frames."""
+    frames, (x, y, w, h), scale = seen
     ids = sorted({k for a in atoms for k in a[1]})
     ink = np.isin(labels[y : y + h, x : x + w], ids)
     decoded = decode_frames(frames)
@@ -307,6 +320,13 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
         return Reading("", [], 0.0)
     if len(atoms) == 1:  # exactly what predict answers (the decoded image, not decoded again)
         return _single(recognizer.predict(grey), atoms[0][0], factor)
+    seen, sequence = None, None
+    if len(_groups(atoms)) < len(atoms):  # a stroke group was cut: neighbours may touch
+        seen = line_frames(atoms, small, labels, background)
+        if seen is not None:
+            sequence = read_line(seen, atoms, labels, factor, recognizer.unsure_below)
+            if _holds_two(atoms, [(d.box[0] + d.box[2] / 2) / factor for d in sequence]):
+                return _reading(sequence)
     boxes = [a[0] for a in atoms]
     line = float(np.median([b[3] for b in boxes]))
     spanned: dict[tuple[int, int], Box] = {}  # candidate (first, last atom) -> its box
@@ -357,14 +377,18 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
         p = recognizer._decide(rows[(i, j)].copy(), np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
         digits.append(DigitReading(p.digit, p.confidence, p.status,
                                    _to_input(spanned[(i, j)], factor), p.unsure))
-    if _holds_two(atoms, [spanned[s] for s in spans]):
-        sequence = read_line(atoms, small, labels, background, factor, recognizer.unsure_below)
-        digits = digits if sequence is None else sequence
-    elif any(d.status == "digit" and d.confidence < SECOND_OPINION_BELOW for d in digits):
-        ordered = list(reversed(spans))
-        digits = _second_opinion(digits, [rows[s][:10] for s in ordered],
-                                 [spanned[s] for s in ordered], atoms, small, labels, background,
-                                 recognizer.unsure_below)
+    found = [spanned[s] for s in reversed(spans)]
+    if sequence is not None and _holds_two(atoms, [x + w / 2 for x, _, w, _ in found]):
+        return _reading(sequence)
+    if any(d.status == "digit" and d.confidence < SECOND_OPINION_BELOW for d in digits):
+        seen = seen or line_frames(atoms, small, labels, background)
+        if seen is not None:
+            digits = _second_opinion(digits, [rows[s][:10] for s in reversed(spans)], found,
+                                     seen, recognizer.unsure_below)
+    return _reading(digits)
+
+
+def _reading(digits: list[DigitReading]) -> Reading:
     kept = [d for d in digits if d.status == "digit"]
     text = "".join(str(d.digit) for d in kept)
     confidence = float(np.prod([d.confidence for d in kept])) if kept else 0.0
@@ -375,16 +399,12 @@ SECOND_OPINION_BELOW = 0.9  # digits the classifier reads with less confidence a
 
 
 def _second_opinion(digits: list[DigitReading], probabilities: list[npt.NDArray[np.float32]],
-                    found: list[Box], atoms: list[Atom], small: npt.NDArray[np.uint8],
-                    labels: npt.NDArray[np.int32], background: int,
-                    unsure_below: float) -> list[DigitReading]:
+                    found: list[Box], seen: Frames, unsure_below: float) -> list[DigitReading]:
     """Digits the classifier is unsure of, read again with the sequence model: each takes the
     product of the classifier's ten probabilities and the sequence model's (its frames inside
-    the digit's box, summed), renormalised. Digits it sees no digit in are left as they are."""
-    line, (x, _, _, _), scale = line_image(atoms, small, labels, background)
-    if line.shape[1] > MAX_LINE:
-        return digits
-    frames = sequence_session().run(None, {"line": line[None, :, :, None]})[0][0]
+    the digit's box `found`, summed), renormalised. Digits it sees no digit in are left as they
+    are."""
+    frames, (x, _, _, _), scale = seen
     centres = (FRAME * (np.arange(len(frames)) + 0.5) - LINE_MARGIN) / scale + x
     out = []
     for d, p, (bx, _, bw, _) in zip(digits, probabilities, found, strict=True):
@@ -400,17 +420,16 @@ def _second_opinion(digits: list[DigitReading], probabilities: list[npt.NDArray[
     return out
 
 
-def _holds_two(atoms: list[Atom], found: list[Box]) -> bool:
-    """Whether one stroke group (connected ink) holds the centres of two or more of the digits
-    found (working-copy boxes): digits that touch or overlap, where the sequence model reads
-    better than the cuts."""
+def _holds_two(atoms: list[Atom], centres: list[float]) -> bool:
+    """Whether one stroke group (connected ink) holds two or more of the digits found (their
+    centres' x in the working copy): digits that touch or overlap, where the sequence model
+    reads better than the cuts."""
     groups: dict[tuple[int, ...], list[int]] = {}
     for (x, _, w, _), ids in atoms:
         g = groups.setdefault(ids, [x, x + w])
         g[0], g[1] = min(g[0], x), max(g[1], x + w)
     count = dict.fromkeys(groups, 0)
-    for x, _, w, _ in found:
-        centre = x + w / 2
+    for centre in centres:
         for ids, (x0, x1) in groups.items():
             if x0 <= centre < x1:
                 count[ids] += 1
