@@ -39,6 +39,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,7 +144,7 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[
     if not comps:
         return [], small, empty, frozenset(), background, factor
     tallest = max(c[0][3] for c in comps)
-    line = float(np.median([c[0][3] for c in comps if c[0][3] >= 0.5 * tallest]))
+    line = float(statistics.median([c[0][3] for c in comps if c[0][3] >= 0.5 * tallest]))
     marks = [c for c in comps if c[0][3] >= SEPARATOR_HEIGHT * line
              or (c[0][2] * c[0][3] >= 0.25 * line * line and c[0][3] >= 0.25 * line)]
     groups = _merge_overlapping(sorted(marks), line)
@@ -328,7 +329,7 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
             if _holds_two(atoms, [(d.box[0] + d.box[2] / 2) / factor for d in sequence]):
                 return _reading(sequence)
     boxes = [a[0] for a in atoms]
-    line = float(np.median([b[3] for b in boxes]))
+    line = float(statistics.median([b[3] for b in boxes]))
     spanned: dict[tuple[int, int], Box] = {}  # candidate (first, last atom) -> its box
     for i in range(len(atoms)):
         box = boxes[i]
