@@ -314,6 +314,8 @@ def personalization(p: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-arg]
+    from digitrt._reader import SECOND_OPINION_BELOW
+
     from .sequence import GAPS, MAX_DIGITS
 
     lines = [
@@ -321,8 +323,10 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
         "## Number reader: the sequence model (`digit_sequence.onnx`)",
         "",
         "`Recognizer.read` segments a number and classifies each piece with the classifier "
-        "above; where one connected stroke holds two of the digits found (touching or "
-        "overlapping neighbours) it reads the number again with this model "
+        "above; where one connected stroke holds two digits (touching or overlapping "
+        "neighbours) this model's reading is the answer, and digits the classifier reads with "
+        f"less than {SECOND_OPINION_BELOW:g} confidence take the product of both models' "
+        "probabilities "
         "(README, *Whole numbers*). Input `line`: float32 `[N, 32, W, 1]`, the reader's own "
         "ink of the number scaled to 32 px tall, W a multiple of 4; output `frames` "
         "`[N, W/4, 11]`, per-frame probabilities, the CTC blank first, then 0-9. Four "
