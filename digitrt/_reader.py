@@ -243,6 +243,8 @@ def read_line(seen: Frames, atoms: list[Atom], labels: npt.NDArray[np.int32], fa
     ids = sorted({k for a in atoms for k in a[1]})
     ink = np.isin(labels[y : y + h, x : x + w], ids)
     decoded = decode_frames(frames)
+    if not decoded:
+        return []
     # A CTC digit fires on a frame or two inside its ink: each digit's span runs from halfway
     # to its left neighbour's frames to halfway to its right neighbour's, tightened to the ink.
     centres = [((FRAME * (first + last + 1) / 2) - LINE_MARGIN) / scale
@@ -379,7 +381,7 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
         digits.append(DigitReading(p.digit, p.confidence, p.status,
                                    _to_input(spanned[(i, j)], factor), p.unsure))
     found = [spanned[s] for s in reversed(spans)]
-    if sequence is not None and _holds_two(atoms, [x + w / 2 for x, _, w, _ in found]):
+    if sequence and _holds_two(atoms, [x + w / 2 for x, _, w, _ in found]):
         return _reading(sequence)
     if any(d.status == "digit" and d.confidence < SECOND_OPINION_BELOW for d in digits):
         seen = seen or line_frames(atoms, small, labels, background)

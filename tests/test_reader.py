@@ -208,6 +208,24 @@ def test_a_line_too_long_for_the_sequence_model_keeps_the_segmentation(recognize
     recognizer.read(touching_number())
 
 
+def test_a_line_the_sequence_model_reads_no_digit_in_keeps_the_segmentation(recognizer,
+                                                                            monkeypatch):
+    """When the sequence model decodes nothing (every frame blank), read answers with the
+    segmentation's digits instead of failing or answering ""."""
+    from digitrt import _reader
+
+    class Blank:
+        def run(self, _names, feed):
+            frames = np.zeros((1, feed["line"].shape[2] // _reader.FRAME, 11), np.float32)
+            frames[..., _reader.BLANK] = 1.0
+            return [frames]
+
+    monkeypatch.setattr(_reader, "sequence_session", lambda: Blank())
+    r = recognizer.read(touching_number())
+    assert len(r.text) == 6 and r.text.startswith("31415"), r.text  # the cuts misread the 9
+    assert all(d.status == "digit" and d.box[2] > 0 for d in r.digits)
+
+
 def test_a_missing_sequence_model_is_a_model_error(recognizer, monkeypatch, tmp_path):
     """Without its sequence model file, reading touching digits raises digitrt's ModelError
     naming the file, not an onnxruntime error; digits standing apart still read."""
