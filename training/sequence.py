@@ -1,15 +1,19 @@
 """Train the number reader's sequence model: a small convolutional network with CTC, exported to
 ONNX beside the classifier (models/digit_sequence.onnx).
 
-    python -m training.sequence [--numbers 100000] [--epochs 8] [--out models]
+    python -m training.sequence [--numbers 120000] [--epochs 6] [--out models]
 
 The segmentation reader (digitrt/_reader.py) cuts touching and overlapping digits at the minima
 of their ink's column profile; where strokes cross, no vertical cut separates them. The sequence
 model reads the whole line instead, frame by frame (one frame per 4 pixels of a 32-px-tall line),
 and CTC (Graves et al. 2006) needs no segmentation to train.
 
-Each epoch draws fresh numbers (--numbers of them) from the same digits: a fixed set of 120,000
-numbers read for 6 epochs overfit (training loss 0.09, validation loss 0.34).
+Tried and not kept: fresh numbers every epoch (100,000 per epoch for 8 epochs, from the same
+digits; 2026-12-01). Its own validation 93.85 -> 94.40 % and the reader's validation numbers
+97.2 -> 98.0 %, but the number test 95.6 -> 95.0 % (held-out-font numbers 95.1 -> 94.0 %, MNIST
+test digits 96.0 % both): within noise, so the shipped model stays. Its validation loss still
+stayed at 0.32 against a training loss of 0.12: the digits, not the numbers, are what it learns
+by heart.
 
 Data: numbers composed exactly as the number test composes them (training/numbers.py `compose`),
 1-10 digits, gaps from -20 % to +60 % of a digit's width, from digits no test uses: MNIST training
@@ -131,9 +135,8 @@ def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.sequence", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--numbers", type=int, default=100_000,
-                        help="fresh numbers drawn for each epoch")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--numbers", type=int, default=120_000)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--data", default=None, help="MNIST folder")
     parser.add_argument("--out", type=Path, default=Path("models"))
@@ -150,26 +153,22 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng([args.seed, 909])
     started = time.perf_counter()
     fields, labels = digit_pool(mnist.train_images[train_idx], mnist.train_labels[train_idx], rng)
+    x, y = make_numbers(fields, labels, args.numbers, rng)
     vfields, vlabels = digit_pool(mnist.train_images[val_idx], mnist.train_labels[val_idx], rng)
     vx, vy = make_numbers(vfields, vlabels, 2000, rng)
-    log.info("%d training digits, %d validation numbers, drawn in %.0f s", len(fields), len(vx),
+    log.info("%d training numbers, %d validation, drawn in %.0f s", len(x), len(vx),
              time.perf_counter() - started)
 
     model = build_model()
     model.summary(print_fn=log.info)
-    per_epoch = args.numbers // BATCH
+    steps = args.epochs * (len(x) // BATCH)
     model.compile(optimizer=keras.optimizers.AdamW(
-        keras.optimizers.schedules.CosineDecay(1e-4, args.epochs * per_epoch, warmup_target=2e-3,
-                                               warmup_steps=per_epoch), weight_decay=1e-4),
+        keras.optimizers.schedules.CosineDecay(1e-4, steps, warmup_target=2e-3,
+                                               warmup_steps=len(x) // BATCH), weight_decay=1e-4),
         loss=keras.losses.CTC())
     started = time.perf_counter()
-    history: dict[str, list[float]] = {}
-    for epoch in range(args.epochs):
-        x, y = make_numbers(fields, labels, args.numbers, rng)  # fresh numbers every epoch
-        fit = model.fit(x, y, batch_size=BATCH, initial_epoch=epoch, epochs=epoch + 1,
-                        validation_data=(vx, vy), verbose=2, shuffle=True)
-        for k, vs in fit.history.items():
-            history.setdefault(k, []).extend(float(v) for v in vs)
+    history = model.fit(x, y, batch_size=BATCH, epochs=args.epochs, validation_data=(vx, vy),
+                        verbose=2, shuffle=True)
     seconds = time.perf_counter() - started
 
     def exact(xs, ys) -> float:  # type: ignore[no-untyped-def]
@@ -177,11 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         truth = ["".join(str(int(c) - 1) for c in row if c) for row in ys]
         return float(np.mean([a == b for a, b in zip(read, truth, strict=True)]))
 
-    report = {"command": command, "seed": args.seed, "numbers_per_epoch": args.numbers,
-              "epochs": args.epochs,
+    report = {"command": command, "seed": args.seed, "numbers": len(x), "epochs": args.epochs,
               "train_seconds": round(seconds, 1), "params": int(model.count_params()),
               "validation_exact": round(exact(vx, vy), 4),
-              "history": history}
+              "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}}
     log.info("validation numbers read exactly: %.2f %%", 100 * report["validation_exact"])
     args.out.mkdir(parents=True, exist_ok=True)
     export_onnx(model, args.out / "digit_sequence.onnx", {"training_command": command})
