@@ -38,6 +38,18 @@ def _session_options(threads: int = 1) -> Any:
     return options
 
 
+def open_session(path: Path, what: str, threads: int = 1,
+                 providers: Sequence[str] = ("CPUExecutionProvider",)) -> Any:
+    """An onnxruntime session on `path` with digitrt's options; ModelError naming `what` (e.g.
+    "model") for a file onnxruntime cannot load."""
+    import onnxruntime as ort
+
+    try:
+        return ort.InferenceSession(str(path), _session_options(threads), providers=list(providers))
+    except Exception as e:  # onnxruntime raises its own untyped errors for bad files
+        raise ModelError(f"cannot load {what} {str(path)!r}: {first_line(e)}") from None
+
+
 class Model:
     """One digitrt ONNX model in an onnxruntime session: load, check, run on ready tensors.
 
@@ -84,11 +96,7 @@ class Model:
                 f"this onnxruntime offers: {', '.join(available)}"
             )
         self.path: Path = resolve_model(model)
-        try:
-            self._session = ort.InferenceSession(str(self.path), _session_options(threads),
-                                                 providers=providers)
-        except Exception as e:  # onnxruntime raises its own untyped errors for bad files
-            raise ModelError(f"cannot load model {str(self.path)!r}: {first_line(e)}") from None
+        self._session = open_session(self.path, "model", threads, providers)
         self.input_name, probabilities = self._check_signature()
         self.output_names: tuple[str, ...] = tuple(o.name for o in self._session.get_outputs())
         self._probabilities = [probabilities]

@@ -47,7 +47,6 @@ import numpy as np
 import numpy.typing as npt
 
 from ._cv import cv2
-from ._errors import ModelError
 from ._image import ImageInput, to_grey
 from ._models import SEQUENCE_FILE, bundled_file
 from ._preprocess import (
@@ -190,16 +189,9 @@ MAX_LINE = 1024  # longer lines (a ribbon of ink, or about 50 digits) are not re
 def sequence_session() -> Any:
     """The bundled sequence model's onnxruntime session, built on first use (one per process;
     onnxruntime sessions may be run from several threads)."""
-    import onnxruntime as ort
+    from ._model import open_session
 
-    from ._model import _session_options, first_line
-
-    path = bundled_file(SEQUENCE_FILE, "sequence model")
-    try:
-        return ort.InferenceSession(str(path), _session_options(1),
-                                    providers=["CPUExecutionProvider"])
-    except Exception as e:  # onnxruntime's own untyped errors for a bad file
-        raise ModelError(f"cannot load the sequence model {str(path)!r}: {first_line(e)}") from None
+    return open_session(bundled_file(SEQUENCE_FILE, "sequence model"), "the sequence model")
 
 
 def decode_frames(frames: npt.NDArray[np.float32]) -> list[tuple[int, float, int, int]]:
@@ -383,11 +375,15 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
     found = [spanned[s] for s in reversed(spans)]
     if sequence and _holds_two(atoms, [x + w / 2 for x, _, w, _ in found]):
         return _reading(sequence)
-    if any(d.status == "digit" and d.confidence < SECOND_OPINION_BELOW for d in digits):
+    unsure = [k for k, d in enumerate(digits)
+              if d.status == "digit" and d.confidence < SECOND_OPINION_BELOW]
+    if unsure:
         seen = seen or line_frames(atoms, small, labels, background)
         if seen is not None:
-            digits = _second_opinion(digits, [rows[s][:10] for s in reversed(spans)], found,
-                                     seen, recognizer.unsure_below)
+            ordered = list(reversed(spans))
+            for k in unsure:
+                digits[k] = _second_opinion(digits[k], rows[ordered[k]][:10], found[k], seen,
+                                            recognizer.unsure_below)
     return _reading(digits)
 
 
@@ -401,26 +397,20 @@ def _reading(digits: list[DigitReading]) -> Reading:
 SECOND_OPINION_BELOW = 0.9  # digits the classifier reads with less confidence are read again
 
 
-def _second_opinion(digits: list[DigitReading], probabilities: list[npt.NDArray[np.float32]],
-                    found: list[Box], seen: Frames, unsure_below: float) -> list[DigitReading]:
-    """Digits the classifier is unsure of, read again with the sequence model: each takes the
-    product of the classifier's ten probabilities and the sequence model's (its frames inside
-    the digit's box `found`, summed), renormalised. Digits it sees no digit in are left as they
-    are."""
+def _second_opinion(digit: DigitReading, probabilities: npt.NDArray[np.float32], box: Box,
+                    seen: Frames, unsure_below: float) -> DigitReading:
+    """A digit the classifier is unsure of, read again with the sequence model: the product of
+    the classifier's ten probabilities and the sequence model's (its frames inside the digit's
+    working-copy `box`, summed), renormalised; unchanged where it sees no digit."""
     frames, (x, _, _, _), scale = seen
     centres = (FRAME * (np.arange(len(frames)) + 0.5) - LINE_MARGIN) / scale + x
-    out = []
-    for d, p, (bx, _, bw, _) in zip(digits, probabilities, found, strict=True):
-        inside = frames[(centres >= bx) & (centres < bx + bw), 1:].sum(axis=0)
-        both = p * inside
-        if (d.status != "digit" or d.confidence >= SECOND_OPINION_BELOW or inside.sum() < 0.5
-                or not both.sum() > 0):
-            out.append(d)
-            continue
-        both /= both.sum()
-        k = int(both.argmax())
-        out.append(DigitReading(k, float(both[k]), "digit", d.box, float(both[k]) < unsure_below))
-    return out
+    inside = frames[(centres >= box[0]) & (centres < box[0] + box[2]), 1:].sum(axis=0)
+    both = probabilities * inside
+    if inside.sum() < 0.5 or not both.sum() > 0:
+        return digit
+    both /= both.sum()
+    k = int(both.argmax())
+    return DigitReading(k, float(both[k]), "digit", digit.box, float(both[k]) < unsure_below)
 
 
 def _holds_two(atoms: list[Atom], centres: list[float]) -> bool:
