@@ -11,12 +11,13 @@ from training import fonts, synth
 
 def test_every_font_is_pinned_and_open_font_licensed():
     """Each committed font matches its pinned sha256 and ships with its SIL Open Font License;
-    the held-out fonts are never training fonts."""
+    the held-out (test) and validation fonts are never training fonts, nor each other."""
     for name in fonts.SHA256:
         assert fonts.font_bytes(name)  # raises if missing or altered
         licence = (fonts.FOLDER / f"{name}.LICENSE").read_text(encoding="utf-8", errors="replace")
         assert "Open Font License" in licence, name
     assert not set(fonts.HELD_OUT) & set(fonts.TRAINING)
+    assert not set(fonts.VALIDATION) & (set(fonts.TRAINING) | set(fonts.HELD_OUT))
     assert len(fonts.TRAINING) >= 20
 
 
