@@ -40,7 +40,7 @@ train: $(VENV)/.dev                    ## retrain every shipped model, measure t
 # The number reader's sequence model (independent of the classifiers' training), then the
 # number test with the default classifier and it.
 train-sequence: $(VENV)/.dev
-	$(BIN)/python -m training.sequence --numbers 120000 --epochs 6 --out models
+	$(BIN)/python -m training.sequence --numbers 100000 --epochs 6 --out models
 	$(BIN)/python -m training.numbers --per-class 300 --out models/numbers.json
 
 train-second-stage: $(VENV)/.dev
