@@ -167,11 +167,7 @@ def line_image(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDAr
     working-copy pixels) and the scale from it to the line image."""
     box = _union([a[0] for a in atoms])
     x, y, w, h = box
-    ids = sorted({k for a in atoms for k in a[1]})
-    keep = np.zeros(int(labels.max()) + 1, np.uint8)
-    keep[ids] = 1
-    part = labels[y : y + h, x : x + w]
-    own = cv2.dilate(keep[part], _RIM) > 0
+    own = cv2.dilate(_strokes_of(labels, box, _ids(atoms)), _RIM) > 0
     ink = np.where(own, ink_relative_to(small[y : y + h, x : x + w], background), 0)
     scale = (LINE_HEIGHT - 2 * LINE_MARGIN) / h
     width = max(4, round(w * scale))
@@ -234,8 +230,7 @@ def read_line(seen: Frames, atoms: list[Atom], labels: npt.NDArray[np.int32], fa
     """The line as the sequence model reads it: one DigitReading per decoded digit, its box the
     ink under its frames."""
     frames, (x, y, w, h), scale = seen
-    ids = sorted({k for a in atoms for k in a[1]})
-    ink = np.isin(labels[y : y + h, x : x + w], ids)
+    ink = _strokes_of(labels, (x, y, w, h), _ids(atoms)) > 0
     decoded = decode_frames(frames)
     if not decoded:
         return []
@@ -346,11 +341,11 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
     candidates = sorted(spanned, key=lambda c: c[1])
     crops, penalty = [], {}
     for i, j in candidates:
-        ids = {k for a in atoms[i : j + 1] for k in a[1]}
+        ids = _ids(atoms[i : j + 1])
         crops.append(normalize_crop(_own_ink(small, labels, spanned[(i, j)], ids, background),
                                     background))
         gaps = sum(boxes[k + 1][0] > boxes[k][0] + boxes[k][2] for k in range(i, j))
-        penalty[(i, j)] = GAP_PENALTY * gaps + TALL_PENALTY * max(0, len(ids & tall) - 1)
+        penalty[(i, j)] = GAP_PENALTY * gaps + TALL_PENALTY * max(0, len(tall.intersection(ids)) - 1)
     batch = np.stack(crops).reshape(-1, MNIST_SIZE, MNIST_SIZE, 1)
     scored = recognizer._run(batch)  # the recognizer's own model, profile and all
     score = {}
@@ -440,21 +435,32 @@ def _single(p, atom: Box, factor: int) -> Reading:  # type: ignore[no-untyped-de
 
 
 def _own_ink(small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32], box: Box,
-             ids: set[int], background: int) -> npt.NDArray[np.uint8]:
+             ids: list[int], background: int) -> npt.NDArray[np.uint8]:
     """The crop of `box` holding only the ink of components `ids` (and its antialiased rim):
     a neighbour's stroke reaching into the box is painted over with paper."""
     x, y, w, h = box
     crop = small[y : y + h, x : x + w]
-    part = labels[y : y + h, x : x + w]
-    keep = np.zeros(int(part.max()) + 1, np.uint8)
-    keep[[i for i in ids if i < len(keep)]] = 1
-    own = keep[part]
-    if not ((part > 0) > own).any():  # no other stroke reaches into the box
+    own = _strokes_of(labels, box, ids)
+    if not ((labels[y : y + h, x : x + w] > 0) > own).any():  # no other stroke reaches in
         return crop
     return np.where(cv2.dilate(own, _RIM) > 0, crop, np.uint8(background))
 
 
 _RIM = np.ones((3, 3), np.uint8)
+
+
+def _ids(atoms: list[Atom]) -> list[int]:
+    """The connected components whose ink the atoms hold."""
+    return sorted({k for a in atoms for k in a[1]})
+
+
+def _strokes_of(labels: npt.NDArray[np.int32], box: Box, ids: list[int]) -> npt.NDArray[np.uint8]:
+    """1 where a pixel of `box` belongs to one of the components `ids`, else 0."""
+    x, y, w, h = box
+    part = labels[y : y + h, x : x + w]
+    keep = np.zeros(int(part.max()) + 1, np.uint8)
+    keep[[i for i in ids if i < len(keep)]] = 1
+    return keep[part]
 
 
 def _groups(atoms: list[Atom]) -> list[tuple[int, int]]:
