@@ -6,7 +6,9 @@ dynamic programming:
    on a working copy about 100-200 px tall.
 2. Connected components; specks are dropped. Strokes of one digit that overlap in x by half the
    narrower one (a broken stroke, the bar of a 5) are merged into one group.
-3. Marks far smaller than the line's digits (dots, commas, dashes) are separators: skipped.
+3. Marks far smaller than the line's digits (dots, commas, dashes) are separators: skipped; so
+   is a mark shorter than a digit that starts in the lower half of the line and hangs below it
+   (a comma drawn with a thick pen).
 4. A group wider than 0.65 line heights (most digits are narrower; a 1 leaning on its neighbour
    makes one that wide) is cut at the minima of its ink's column profile (touching or
    overlapping neighbours), giving the "atoms".
@@ -71,6 +73,8 @@ SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are se
 SPLIT_WIDTH = 0.65  # groups wider than this many line heights are cut into atoms...
 ATOM_WIDTH = 0.25  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
+HANG = 0.1  # a mark starting in the lower half of the line and reaching this far below it is a
+#             comma (a share of its nearest digit's height)
 SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so without it the
 #                      best path would prefer fewer, larger pieces
 GAP_PENALTY = 4.0  # log-probability taken per clear gap (paper between two pieces) inside one
@@ -148,7 +152,7 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[
     line = float(statistics.median([c[0][3] for c in comps if c[0][3] >= 0.5 * tallest]))
     marks = [c for c in comps if c[0][3] >= SEPARATOR_HEIGHT * line
              or (c[0][2] * c[0][3] >= 0.25 * line * line and c[0][3] >= 0.25 * line)]
-    groups = _merge_overlapping(sorted(marks), line)
+    groups = _drop_low_marks(_merge_overlapping(sorted(marks), line), line)
     atoms: list[Atom] = []
     for g in groups:
         atoms += _split(g, mask, line)
@@ -285,6 +289,23 @@ def _merge_overlapping(comps: list[Atom], line: float) -> list[Atom]:
                 continue
         groups.append(((x, y, w, h), ids))
     return groups
+
+
+def _drop_low_marks(groups: list[Atom], line: float) -> list[Atom]:
+    """Leave out groups shorter than a digit that start below the middle of the nearest
+    full-height group and hang below its bottom by HANG of its height: a comma drawn with a
+    thick pen (taller than SEPARATOR_HEIGHT, it would be read as a 1), not the loop of a 6
+    whose faint top was lost, which sits on the line."""
+    full = [box for box, _ in groups if box[3] >= FULL_HEIGHT * line]
+
+    def low(box: Box) -> bool:
+        x, y, w, h = box
+        if h >= FULL_HEIGHT * line or not full:
+            return False
+        _, top, _, height = min(full, key=lambda b: abs(2 * b[0] + b[2] - 2 * x - w))
+        return y > top + height / 2 and y + h > top + (1 + HANG) * height
+
+    return [g for g in groups if not low(g[0])]
 
 
 def _split(group: Atom, mask: npt.NDArray[np.uint8], line: float) -> list[Atom]:

@@ -347,6 +347,12 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
                   "fonts), exact match: " + ", ".join(f"{k} {pct(v, 1)}" for k, v in
                                                       numbers["by_spacing"].items())
                   + f"; all {pct(numbers['overall'], 1)}."]
+        if "separators" in numbers:
+            seps = numbers["separators"]
+            lines += ["", f"With separators ({seps['numbers']} numbers of 3-8 digits standing apart, "
+                      "one separator drawn by the same pen; digits only): " + ", ".join(
+                          f"{k} {pct(v, 1)}" for k, v in seps["by_kind"].items())
+                      + f"; all {pct(seps['overall'], 1)}."]
     return lines
 
 

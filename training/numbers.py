@@ -9,6 +9,10 @@ a gap from -15 % (strokes overlap) to +60 % of a digit's width, the baseline jit
 8 % of the height, dark ink on light paper. Reported: exact-match accuracy by spacing class
 (apart: gap >= 10 %; tight: 0-10 %; overlapping: < 0) and by length.
 
+"separators": half as many numbers per kind again, 3-8 digits standing apart with one
+separator drawn by the same pen after the first 1 to length-1 digits (a dot or a comma on the
+line, a dash at mid-height, or a wider space); exact match of the digits, by kind.
+
 --validation composes the same kind of numbers from the training run's validation digits (MNIST
 training images it held out) and the validation fonts (training/fonts.py VALIDATION: no model
 trains on them, and the test does not use them), with another seed: the set on which the
@@ -33,10 +37,13 @@ from .fonts import HELD_OUT, TRAINING, VALIDATION
 
 U8 = npt.NDArray[np.uint8]
 GAPS = {"apart": (0.10, 0.60), "tight": (0.0, 0.10), "overlapping": (-0.15, 0.0)}
+SEPARATORS = ("dot", "comma", "dash", "space")
 
 
-def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator) -> U8:
-    """Fields (28x28, ink bright on 0) side by side as one handwritten number, dark on light."""
+def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator,
+            separator: tuple[int, str] | None = None) -> U8:
+    """Fields (28x28, ink bright on 0) side by side as one handwritten number, dark on light;
+    with `separator` (position, kind), that mark drawn with the same pen before that field."""
     height = int(rng.integers(70, 151))
     pen = int(rng.integers(6, 19))
     tiles = []
@@ -54,6 +61,8 @@ def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator
             k = int(stroke - pen) | 1
             big = cv2.erode(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
         tiles.append(big)
+    if separator:
+        tiles.insert(separator[0], _separator(separator[1], height, pen, rng))
     jitter = int(0.08 * height)
     width = sum(t.shape[1] for t in tiles) + int(0.7 * height * len(tiles)) + 2 * height
     canvas = np.zeros((height + 2 * jitter + 80, width), np.uint8)
@@ -66,6 +75,24 @@ def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator
     ys, xs = np.nonzero(canvas)
     canvas = canvas[:, : xs.max() + 40]
     return (255 - canvas).astype(np.uint8)
+
+
+def _separator(kind: str, height: int, pen: int, rng: np.random.Generator) -> U8:
+    """A tile (ink bright on 0, its top at the digits' top) holding one separator drawn with the
+    number's pen: a dot or a comma on the line, a dash at mid-height, or a space (no ink)."""
+    width = {"dot": 2 * pen, "comma": 3 * pen, "space": int(0.3 * height),
+             "dash": int(height * rng.uniform(0.25, 0.45)) + pen}[kind]
+    tile = np.zeros((height + height // 4, width), np.uint8)
+    dot = (width // 2 + (pen // 2 if kind == "comma" else 0), height - pen)
+    if kind in ("dot", "comma"):
+        cv2.circle(tile, dot, max(2, pen // 2 + 1), 255, -1, cv2.LINE_AA)
+    if kind == "comma":  # a tail down and to the left, below the line
+        cv2.line(tile, dot, (width // 2 - pen // 2, height + pen), 255, max(2, 2 * pen // 3),
+                 cv2.LINE_AA)
+    if kind == "dash":
+        y = int(height * rng.uniform(0.45, 0.6))
+        cv2.line(tile, (pen // 2, y), (width - pen // 2, y), 255, pen, cv2.LINE_AA)
+    return tile
 
 
 def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int,
@@ -88,7 +115,29 @@ def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int
     return out
 
 
-def measure(recognizer, cases) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
+              fonts: tuple[str, ...] = HELD_OUT) -> list[tuple[str, int, str, U8]]:
+    """(separator kind, length, true text, image): numbers of 3-8 digits standing apart, as
+    `numbers` composes them, with one separator of SEPARATORS after the first 1 to length-1
+    digits; the text holds the digits only (the reader skips separators)."""
+    rng = np.random.default_rng([seed, 5])
+    out = []
+    for kind in SEPARATORS:
+        for i in range(per_kind):
+            length = int(rng.integers(3, 9))
+            if i % 2:
+                digits = rng.integers(0, 10, length)
+                fields = [synth.font_digit(str(rng.choice(fonts)), int(d), rng) for d in digits]
+            else:
+                idx = rng.integers(0, len(images), length)
+                digits, fields = labels[idx], list(images[idx])
+            text = "".join(str(int(d)) for d in digits)
+            where = int(rng.integers(1, length))
+            out.append((kind, length, text, compose(fields, GAPS["apart"], rng, (where, kind))))
+    return out
+
+
+def measure(recognizer, cases, by: str = "by_spacing") -> dict:  # type: ignore[no-untyped-def,type-arg]
     by_class: dict[str, list[bool]] = {}
     by_length: dict[str, list[bool]] = {}
     for spacing, length, text, image in cases:
@@ -97,7 +146,7 @@ def measure(recognizer, cases) -> dict:  # type: ignore[no-untyped-def,type-arg]
         by_length.setdefault(str(length), []).append(right)
     everything = [r for rs in by_class.values() for r in rs]
     return {"overall": round(float(np.mean(everything)), 4),
-            "by_spacing": {k: round(float(np.mean(v)), 4) for k, v in by_class.items()},
+            by: {k: round(float(np.mean(v)), 4) for k, v in by_class.items()},
             "by_length": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_length.items())},
             "numbers": len(everything)}
 
@@ -123,11 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         from .train import validation_split
 
         held, _ = validation_split(len(mnist.train_images))
-        cases = numbers(mnist.train_images[held], mnist.train_labels[held], args.per_class, 777,
-                        TRAINING if args.training_fonts else tuple(VALIDATION))
+        images, labels, seed = mnist.train_images[held], mnist.train_labels[held], 777
+        fonts = TRAINING if args.training_fonts else tuple(VALIDATION)
     else:
-        cases = numbers(mnist.test_images, mnist.test_labels, args.per_class, 20261125)
-    result = measure(digitrt.Recognizer(args.model), cases)
+        images, labels, seed, fonts = mnist.test_images, mnist.test_labels, 20261125, HELD_OUT
+    recognizer = digitrt.Recognizer(args.model)
+    result = measure(recognizer, numbers(images, labels, args.per_class, seed, fonts))
+    result["separators"] = measure(recognizer, separated(images, labels, args.per_class // 2,
+                                                         seed, fonts), by="by_kind")
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
