@@ -192,7 +192,8 @@ class Recognizer:
         """Read a whole number: every digit on the canvas, left to right.
 
         Digits may stand apart, touch or overlap a little, and be made of several strokes;
-        marks much smaller than the digits (dots, commas, dashes, specks) are skipped, and a
+        marks much smaller than the digits (dots, commas, dashes, specks) and marks shorter
+        than a digit hanging below the line (a thick comma) are skipped, and a
         mark the model rejects is kept in `digits` with status "not_a_digit" but left out of
         `text`. A single digit gives the same answer as `predict`.
 
