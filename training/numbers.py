@@ -95,6 +95,18 @@ def _separator(kind: str, height: int, pen: int, rng: np.random.Generator) -> U8
     return tile
 
 
+def _digits(length: int, from_fonts: bool, images: U8, labels: npt.NDArray[np.uint8],
+            fonts: tuple[str, ...], rng: np.random.Generator) -> tuple[str, list[U8]]:
+    """(text, fields) of `length` random digits: font digits, or images with their labels."""
+    if from_fonts:
+        digits = rng.integers(0, 10, length)
+        fields = [synth.font_digit(str(rng.choice(fonts)), int(d), rng) for d in digits]
+    else:
+        idx = rng.integers(0, len(images), length)
+        digits, fields = labels[idx], list(images[idx])
+    return "".join(str(int(d)) for d in digits), fields
+
+
 def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int,
             fonts: tuple[str, ...] = HELD_OUT) -> list[tuple[str, int, str, U8]]:
     """(spacing class, length, true text, image) for per_class numbers of each spacing class;
@@ -104,13 +116,7 @@ def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int
     for spacing, gap in GAPS.items():
         for i in range(per_class):
             length = int(rng.integers(2, 9))
-            if i % 2:
-                digits = rng.integers(0, 10, length)
-                fields = [synth.font_digit(str(rng.choice(fonts)), int(d), rng) for d in digits]
-            else:
-                idx = rng.integers(0, len(images), length)
-                digits, fields = labels[idx], list(images[idx])
-            text = "".join(str(int(d)) for d in digits)
+            text, fields = _digits(length, bool(i % 2), images, labels, fonts, rng)
             out.append((spacing, length, text, compose(fields, gap, rng)))
     return out
 
@@ -125,13 +131,7 @@ def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: in
     for kind in SEPARATORS:
         for i in range(per_kind):
             length = int(rng.integers(3, 9))
-            if i % 2:
-                digits = rng.integers(0, 10, length)
-                fields = [synth.font_digit(str(rng.choice(fonts)), int(d), rng) for d in digits]
-            else:
-                idx = rng.integers(0, len(images), length)
-                digits, fields = labels[idx], list(images[idx])
-            text = "".join(str(int(d)) for d in digits)
+            text, fields = _digits(length, bool(i % 2), images, labels, fonts, rng)
             where = int(rng.integers(1, length))
             out.append((kind, length, text, compose(fields, GAPS["apart"], rng, (where, kind))))
     return out
