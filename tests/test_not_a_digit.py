@@ -52,6 +52,19 @@ def test_the_reject_knob(recognizer):
     assert recognizer.reject == float(recognizer.metadata["not_a_digit_threshold"]) < 1
 
 
+def test_the_model_cards_rejection_by_kind(recognizer):
+    """training.evaluate's per-kind figures: the share of a kind rejected, and the digit the
+    accepted ones are read as (none when all are rejected)."""
+    from digitrt import preprocess
+    from training.evaluate import by_kind
+
+    kinds = {"three": np.stack([preprocess(draw_digit(3, width=w)) for w in (14, 18, 22)])[..., None],
+             "zigzag": np.stack([preprocess(doodle("zigzag"))] * 2)[..., None]}
+    rejected, read_as = by_kind(recognizer.model, kinds)
+    assert rejected == {"three": 0.0, "zigzag": 1.0}
+    assert read_as == {"three": 3}
+
+
 def test_digits_are_rarely_rejected(recognizer, mnist_subset):
     """the 2,000-digit MNIST test sample, raw and on canvases: at most 0.5 % rejected (the
     model card's 10k figures are at most 0.3 %)."""

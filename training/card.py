@@ -285,11 +285,16 @@ def not_a_digit(reports: dict, evaluation: dict) -> list[str]:  # type: ignore[t
         lines.append("| AUROC | " + " | ".join(f"{evaluation[n]['auroc']:.4f}" for n in names) + " |")
         default = evaluation.get("cnn-int8", {}).get("rejected_by_kind")
         if default:
+            read_as = evaluation["cnn-int8"].get("accepted_as_by_kind", {})
             weakest = sorted(default.items(), key=lambda kv: kv[1])[:12]
             lines += ["", "Rejected least, by kind (the default int8 CNN; 300 drawings of each "
                       "held-out generator, 60 of each letter or symbol in the held-out fonts; "
-                      "`evaluation.json` has every kind): "
-                      + ", ".join(f"{k} {pct(v, 0)}" for k, v in weakest) + "."]
+                      "`evaluation.json` has every kind), with the digit the rest are mostly "
+                      "read as: " + ", ".join(
+                          f"{k} {pct(v, 0)}" + (f" (else {read_as[k]})" if k in read_as else "")
+                          for k, v in weakest) + ".",
+                      "", "The accepted ones of the eight kinds rejected least, as the network "
+                      "sees them: ![](sheet_accepted_negatives.png)"]
     return lines
 
 

@@ -61,10 +61,33 @@ def held_out_kinds(images, seed: int) -> dict:  # type: ignore[no-untyped-def,ty
     return {k: augment_batch(v, rng) for k, v in kinds.items()}
 
 
-def rejected_by_kind(model: digitrt.Model, kinds: dict) -> dict[str, float]:  # type: ignore[type-arg]
+def by_kind(model: digitrt.Model, kinds: dict) -> tuple[dict[str, float], dict[str, int]]:  # type: ignore[type-arg]
+    """Per kind: the share rejected, and the digit the ones accepted are most often read as."""
     threshold = float(model.metadata.get("not_a_digit_threshold", 1.01))
-    return {k: round(float((model.run_scored(x)[:, 10] >= threshold).mean()), 4)
-            for k, x in kinds.items()}
+    rejected, read_as = {}, {}
+    for k, x in kinds.items():
+        scored = model.run_scored(x)
+        accepted = scored[:, 10] < threshold
+        rejected[k] = round(float(1 - accepted.mean()), 4)
+        if accepted.any():
+            read_as[k] = int(np.bincount(scored[accepted, :10].argmax(1), minlength=10).argmax())
+    return rejected, read_as
+
+
+def accepted_sheet(model: digitrt.Model, kinds: dict, path: Path, worst: int = 8) -> None:  # type: ignore[type-arg]
+    """What the model still takes for a digit: up to 12 accepted drawings (as the network sees
+    them) of each of the `worst` kinds it rejects least, one row each."""
+    import cv2
+
+    rejected, _ = by_kind(model, kinds)
+    threshold = float(model.metadata.get("not_a_digit_threshold", 1.01))
+    rows = []
+    for k in sorted(rejected, key=lambda k: rejected[k])[:worst]:
+        x = kinds[k]
+        tiles = [(255 * t[..., 0]).astype(np.uint8) for t in x[model.run_scored(x)[:, 10] < threshold][:12]]
+        rows.append(np.hstack(tiles + [np.zeros((28, 28), np.uint8)] * (12 - len(tiles))))
+    sheet = 255 - np.vstack(rows)
+    cv2.imwrite(str(path), cv2.resize(sheet, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))
 
 
 def reliability_plot(results: dict, path: Path) -> None:  # type: ignore[type-arg]
@@ -130,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         name, path = spec.split("=", 1)
         model = digitrt.Model(path)
         results[name] = figures(model, digit_sets, negatives)
-        results[name]["rejected_by_kind"] = rejected_by_kind(model, kinds)
+        results[name]["rejected_by_kind"], results[name]["accepted_as_by_kind"] = by_kind(model,
+                                                                                            kinds)
+        if name == "cnn-int8":  # the default
+            accepted_sheet(model, kinds, args.out / "sheet_accepted_negatives.png")
         print(name, json.dumps(results[name]["accuracy"]), results[name]["auroc"])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "evaluation.json").write_text(json.dumps(results, indent=1) + "\n")
