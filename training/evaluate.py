@@ -79,12 +79,11 @@ def accepted_sheet(model: digitrt.Model, kinds: dict, path: Path, worst: int = 8
     them) of each of the `worst` kinds it rejects least, one row each."""
     import cv2
 
-    rejected, _ = by_kind(model, kinds)
     threshold = float(model.metadata.get("not_a_digit_threshold", 1.01))
+    accepted = {k: x[model.run_scored(x)[:, 10] < threshold] for k, x in kinds.items()}
     rows = []
-    for k in sorted(rejected, key=lambda k: rejected[k])[:worst]:
-        x = kinds[k]
-        tiles = [(255 * t[..., 0]).astype(np.uint8) for t in x[model.run_scored(x)[:, 10] < threshold][:12]]
+    for k in sorted(accepted, key=lambda k: -len(accepted[k]) / len(kinds[k]))[:worst]:
+        tiles = [(255 * t[..., 0]).astype(np.uint8) for t in accepted[k][:12]]
         rows.append(np.hstack(tiles + [np.zeros((28, 28), np.uint8)] * (12 - len(tiles))))
     sheet = 255 - np.vstack(rows)
     cv2.imwrite(str(path), cv2.resize(sheet, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))

@@ -280,7 +280,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"images per training step (default {BATCH}; smoke runs use fewer, so "
                         "that BatchNorm's moving statistics settle in few images)")
     p.add_argument("--seed", type=int, default=SEED,
-                   help=f"random seed; runs repeat exactly (default: {SEED})")
+                   help=f"random seed; runs repeat exactly (default: {SEED}). The validation "
+                        "split stays the default seed's, so that no model trains on it")
     return p.parse_args(argv)
 
 
