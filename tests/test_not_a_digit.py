@@ -60,9 +60,10 @@ def test_the_model_cards_rejection_by_kind(recognizer):
 
     kinds = {"three": np.stack([preprocess(draw_digit(3, width=w)) for w in (14, 18, 22)])[..., None],
              "zigzag": np.stack([preprocess(doodle("zigzag"))] * 2)[..., None]}
-    rejected, read_as = by_kind(recognizer.model, kinds)
+    rejected, read_as, accepted = by_kind(recognizer.model, kinds)
     assert rejected == {"three": 0.0, "zigzag": 1.0}
     assert read_as == {"three": 3}
+    assert len(accepted["three"]) == 3 and len(accepted["zigzag"]) == 0
 
 
 def test_digits_are_rarely_rejected(recognizer, mnist_subset):

@@ -32,19 +32,19 @@ from .train import SEED
 def figures(model: digitrt.Model, digit_sets, negatives) -> dict:  # type: ignore[no-untyped-def,type-arg]
     """`mix.measure` on an ONNX model, rounded for the JSON (a model without a not-a-digit
     output, v1, never rejects)."""
-    threshold = float(model.metadata.get("not_a_digit_threshold", 1.01))
+    cut = threshold(model)
 
     def outputs(x):  # type: ignore[no-untyped-def]
         scored = model.run_scored(x)
         return scored[:, :10], scored[:, 10]
 
-    r = measure(outputs, digit_sets, negatives, threshold)
+    r = measure(outputs, digit_sets, negatives, cut)
     for key in ("accuracy", "rejected", "ece"):
         r[key] = {k: round(v, 5) for k, v in r[key].items()}
     r["auroc"] = round(r["auroc"], 5)
     if r["confident_right"] is not None:
         r["confident_right"] = round(r["confident_right"], 5)
-    r["threshold"] = threshold if threshold <= 1 else None
+    r["threshold"] = cut if cut <= 1 else None
     r["temperature"] = model.metadata.get("temperature")
     return r
 
@@ -61,28 +61,31 @@ def held_out_kinds(images, seed: int) -> dict:  # type: ignore[no-untyped-def,ty
     return {k: augment_batch(v, rng) for k, v in kinds.items()}
 
 
-def by_kind(model: digitrt.Model, kinds: dict) -> tuple[dict[str, float], dict[str, int]]:  # type: ignore[type-arg]
-    """Per kind: the share rejected, and the digit the ones accepted are most often read as."""
-    threshold = float(model.metadata.get("not_a_digit_threshold", 1.01))
-    rejected, read_as = {}, {}
+def threshold(model: digitrt.Model) -> float:
+    """The model's not-a-digit threshold; above 1 (never rejects) for a model without one (v1)."""
+    return float(model.metadata.get("not_a_digit_threshold", 1.01))
+
+
+def by_kind(model: digitrt.Model, kinds: dict) -> tuple[dict[str, float], dict[str, int], dict]:  # type: ignore[type-arg]
+    """Per kind: the share rejected, the digit the accepted ones are most often read as, and the
+    accepted drawings themselves (for `accepted_sheet`)."""
+    rejected, read_as, accepted = {}, {}, {}
     for k, x in kinds.items():
         scored = model.run_scored(x)
-        accepted = scored[:, 10] < threshold
-        rejected[k] = round(float(1 - accepted.mean()), 4)
-        if accepted.any():
-            read_as[k] = int(np.bincount(scored[accepted, :10].argmax(1), minlength=10).argmax())
-    return rejected, read_as
+        kept = scored[:, 10] < threshold(model)
+        rejected[k], accepted[k] = round(float(1 - kept.mean()), 4), x[kept]
+        if kept.any():
+            read_as[k] = int(np.bincount(scored[kept, :10].argmax(1), minlength=10).argmax())
+    return rejected, read_as, accepted
 
 
-def accepted_sheet(model: digitrt.Model, kinds: dict, path: Path, worst: int = 8) -> None:  # type: ignore[type-arg]
+def accepted_sheet(rejected: dict[str, float], accepted: dict, path: Path, worst: int = 8) -> None:  # type: ignore[type-arg]
     """What the model still takes for a digit: up to 12 accepted drawings (as the network sees
-    them) of each of the `worst` kinds it rejects least, one row each."""
+    them) of each of the `worst` kinds it rejects least, one row each (`by_kind`'s results)."""
     import cv2
 
-    threshold = float(model.metadata.get("not_a_digit_threshold", 1.01))
-    accepted = {k: x[model.run_scored(x)[:, 10] < threshold] for k, x in kinds.items()}
     rows = []
-    for k in sorted(accepted, key=lambda k: -len(accepted[k]) / len(kinds[k]))[:worst]:
+    for k in sorted(rejected, key=lambda k: rejected[k])[:worst]:
         tiles = [(255 * t[..., 0]).astype(np.uint8) for t in accepted[k][:12]]
         rows.append(np.hstack(tiles + [np.zeros((28, 28), np.uint8)] * (12 - len(tiles))))
     sheet = 255 - np.vstack(rows)
@@ -152,10 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         name, path = spec.split("=", 1)
         model = digitrt.Model(path)
         results[name] = figures(model, digit_sets, negatives)
-        results[name]["rejected_by_kind"], results[name]["accepted_as_by_kind"] = by_kind(model,
-                                                                                            kinds)
+        rejected, read_as, accepted = by_kind(model, kinds)
+        results[name]["rejected_by_kind"], results[name]["accepted_as_by_kind"] = rejected, read_as
         if name == "cnn-int8":  # the default
-            accepted_sheet(model, kinds, args.out / "sheet_accepted_negatives.png")
+            accepted_sheet(rejected, accepted, args.out / "sheet_accepted_negatives.png")
         print(name, json.dumps(results[name]["accuracy"]), results[name]["auroc"])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "evaluation.json").write_text(json.dumps(results, indent=1) + "\n")
