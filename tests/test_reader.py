@@ -126,7 +126,7 @@ def test_overlapping_numbers_from_mnist_digits(recognizer, mnist):
     from training.fonts import TRAINING
 
     cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 150, 1, TRAINING)
-    overlapping = [c for c in cases if c[0] == "overlapping"]
+    overlapping = [c for c in cases if c.kind == "overlapping"]
     assert len(overlapping) == 150
     assert numbers.measure(recognizer, overlapping)["overall"] >= 0.92
 
@@ -153,12 +153,12 @@ def test_unsure_digits_get_the_sequence_models_second_opinion(recognizer, mnist,
     from training.fonts import TRAINING
 
     cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 150, 4, TRAINING)
-    cases = [c for c in cases if c[0] != "overlapping"]
-    both = [recognizer.read(c[3]) for c in cases]
+    cases = [c for c in cases if c.kind != "overlapping"]
+    both = [recognizer.read(c.image) for c in cases]
     below = _reader.SECOND_OPINION_BELOW
     monkeypatch.setattr(_reader, "SECOND_OPINION_BELOW", 0.0)
-    alone = [recognizer.read(c[3]) for c in cases]
-    right = [sum(r.text == c[2] for r, c in zip(rs, cases, strict=True)) for rs in (both, alone)]
+    alone = [recognizer.read(c.image) for c in cases]
+    right = [sum(r.text == c.text for r, c in zip(rs, cases, strict=True)) for rs in (both, alone)]
     assert right[0] > right[1] >= 0.95 * len(cases)
     changed = [(a, b) for ra, rb in zip(alone, both, strict=True)
                for a, b in zip(ra.digits, rb.digits, strict=True) if a.digit != b.digit]
@@ -190,14 +190,14 @@ def test_sequence_model_reads_a_line_of_overlapping_digits(mnist):
 
     cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 40, 1, TRAINING)
     right = 0
-    for _, _, text, image in [c for c in cases if c[0] == "overlapping"]:
-        atoms, small, labels, _, background, factor = _reader.find_atoms(to_grey(image))
+    for case in [c for c in cases if c.kind == "overlapping"]:
+        atoms, small, labels, _, background, factor = _reader.find_atoms(to_grey(case.image))
         line = _reader.line_image(atoms, small, labels, background)[0]
         seen = _reader.line_frames(atoms, small, labels, background)
         assert seen is not None and seen[0].shape == (line.shape[1] // 4, 11)
         digits = _reader.read_line(seen, atoms, labels, factor, 0.5)
         assert [d.box[0] for d in digits] == sorted(d.box[0] for d in digits)
-        right += "".join(str(d.digit) for d in digits) == text
+        right += "".join(str(d.digit) for d in digits) == case.text
     assert right >= 0.85 * 40
 
 
@@ -263,3 +263,26 @@ def test_a_missing_sequence_model_is_a_model_error(recognizer, monkeypatch, tmp_
         assert recognizer.read(number([3, 1, 4])).text == "314"
     finally:
         _reader.sequence_session.cache_clear()
+
+
+def test_number_test_digits_alone_are_each_digit_at_the_numbers_size_and_pen(recognizer, mnist):
+    """training.numbers keeps each digit of a number composed alone with the number's height and
+    pen: one per digit, as tall as the digit in the number; measure(alone=True) gives `predict`
+    those, so where every digit alone is read right and stands apart, `read` agrees."""
+    from training import numbers
+    from training.fonts import TRAINING
+
+    cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 20, 3, TRAINING)
+    for case in cases:
+        assert len(case.alone) == case.length == len(case.text)
+        rows = [np.flatnonzero((a < 225).any(axis=1)) for a in case.alone]
+        heights = [r[-1] - r[0] + 1 for r in rows]
+        number_rows = np.flatnonzero((case.image < 225).any(axis=1))
+        assert max(heights) <= number_rows[-1] - number_rows[0] + 1
+        assert max(heights) - min(heights) <= 20  # one height (70-150 px) for all; pens differ
+    alone = numbers.measure(recognizer, cases, alone=True)
+    assert set(alone["by_spacing"]) == set(numbers.GAPS) and alone["numbers"] == 60
+    apart = [c for c in cases if c.kind == "apart"]
+    right_alone = [c for c in apart if numbers.measure(recognizer, [c], alone=True)["overall"]]
+    assert len(right_alone) >= 15
+    assert sum(recognizer.read(c.image).text == c.text for c in right_alone) >= len(right_alone) - 1

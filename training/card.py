@@ -352,6 +352,15 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
                   "fonts), exact match: " + ", ".join(f"{k} {pct(v, 1)}" for k, v in
                                                       numbers["by_spacing"].items())
                   + f"; all {pct(numbers['overall'], 1)}."]
+        if "digits_alone" in numbers:
+            alone = numbers["digits_alone"]
+            lines += ["", "The same numbers if the reader found every digit exactly (each digit "
+                      "composed alone at its number's height and pen, given to `predict`; a number "
+                      "right when all its digits are): " + ", ".join(
+                          f"{k} {pct(v, 1)}" for k, v in alone["by_spacing"].items())
+                      + f"; all {pct(alone['overall'], 1)}. The difference from the line above "
+                      "is what finding the digits costs, or, where the reader is ahead, what the "
+                      "sequence model's second opinion on unsure digits adds."]
         if "separators" in numbers:
             seps = numbers["separators"]
             lines += ["", f"With separators ({seps['numbers']} numbers of 3-8 digits standing apart, "

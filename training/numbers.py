@@ -7,7 +7,9 @@ on (MNIST *test* digits and the held-out fonts), 2-8 digits long.
 Each number: digits scaled to a height of 70-150 px with pens of 6-18 px, neighbours placed with
 a gap from -15 % (strokes overlap) to +60 % of a digit's width, the baseline jittered by up to
 8 % of the height, dark ink on light paper. Reported: exact-match accuracy by spacing class
-(apart: gap >= 10 %; tight: 0-10 %; overlapping: < 0) and by length.
+(apart: gap >= 10 %; tight: 0-10 %; overlapping: < 0) and by length. "digits_alone": the same
+numbers if the reader found every digit exactly: each digit composed alone (same height and pen)
+and given to `predict`, a number right when all its digits are; what the classifier allows.
 
 "separators": half as many numbers per kind again, 3-8 digits standing apart with one
 separator drawn by the same pen after the first 1 to length-1 digits (a dot or a comma on the
@@ -24,9 +26,11 @@ validation set before 2026-12-01: it cannot tell how a reader does on styles it 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -107,23 +111,34 @@ def _digits(length: int, from_fonts: bool, images: U8, labels: npt.NDArray[np.ui
     return "".join(str(int(d)) for d in digits), fields
 
 
+class Case(NamedTuple):
+    kind: str  # spacing class, or separator kind
+    length: int
+    text: str  # the true digits
+    image: U8
+    alone: tuple[U8, ...] = ()  # each digit composed alone, at the number's height and pen
+
+
 def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int,
-            fonts: tuple[str, ...] = HELD_OUT) -> list[tuple[str, int, str, U8]]:
-    """(spacing class, length, true text, image) for per_class numbers of each spacing class;
-    half from `images` (MNIST test digits), half from digits in `fonts`."""
+            fonts: tuple[str, ...] = HELD_OUT) -> list[Case]:
+    """per_class numbers of each spacing class; half from `images` (MNIST test digits), half
+    from digits in `fonts`."""
     rng = np.random.default_rng(seed)
     out = []
     for spacing, gap in GAPS.items():
         for i in range(per_class):
             length = int(rng.integers(2, 9))
             text, fields = _digits(length, bool(i % 2), images, labels, fonts, rng)
-            out.append((spacing, length, text, compose(fields, gap, rng)))
+            before = copy.deepcopy(rng)  # compose draws the height and the pen first
+            image = compose(fields, gap, rng)
+            alone = tuple(compose([f], gap, copy.deepcopy(before)) for f in fields)
+            out.append(Case(spacing, length, text, image, alone))
     return out
 
 
 def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
-              fonts: tuple[str, ...] = HELD_OUT) -> list[tuple[str, int, str, U8]]:
-    """(separator kind, length, true text, image): numbers of 3-8 digits standing apart, as
+              fonts: tuple[str, ...] = HELD_OUT) -> list[Case]:
+    """Numbers of 3-8 digits standing apart, as
     `numbers` composes them, with one separator of SEPARATORS after the first 1 to length-1
     digits; the text holds the digits only (the reader skips separators)."""
     rng = np.random.default_rng([seed, 5])
@@ -133,17 +148,25 @@ def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: in
             length = int(rng.integers(3, 9))
             text, fields = _digits(length, bool(i % 2), images, labels, fonts, rng)
             where = int(rng.integers(1, length))
-            out.append((kind, length, text, compose(fields, GAPS["apart"], rng, (where, kind))))
+            out.append(Case(kind, length, text,
+                            compose(fields, GAPS["apart"], rng, (where, kind))))
     return out
 
 
-def measure(recognizer, cases, by: str = "by_spacing") -> dict:  # type: ignore[no-untyped-def,type-arg]
+def measure(recognizer, cases: list[Case], by: str = "by_spacing",  # type: ignore[no-untyped-def]
+            alone: bool = False) -> dict:  # type: ignore[type-arg]
+    """Exact-match accuracy of `read` by class and by length; with `alone`, of `predict` on each
+    digit composed alone instead: how many numbers a perfect segmentation would read."""
     by_class: dict[str, list[bool]] = {}
     by_length: dict[str, list[bool]] = {}
-    for spacing, length, text, image in cases:
-        right = recognizer.read(image).text == text
-        by_class.setdefault(spacing, []).append(right)
-        by_length.setdefault(str(length), []).append(right)
+    for case in cases:
+        if alone:
+            text = "".join(str(p.digit) if p.status == "digit" else "?"
+                           for p in map(recognizer.predict, case.alone))
+        else:
+            text = recognizer.read(case.image).text
+        by_class.setdefault(case.kind, []).append(text == case.text)
+        by_length.setdefault(str(case.length), []).append(text == case.text)
     everything = [r for rs in by_class.values() for r in rs]
     return {"overall": round(float(np.mean(everything)), 4),
             by: {k: round(float(np.mean(v)), 4) for k, v in by_class.items()},
@@ -177,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         images, labels, seed, fonts = mnist.test_images, mnist.test_labels, 20261125, HELD_OUT
     recognizer = digitrt.Recognizer(args.model)
-    result = measure(recognizer, numbers(images, labels, args.per_class, seed, fonts))
+    cases = numbers(images, labels, args.per_class, seed, fonts)
+    result = measure(recognizer, cases)
+    # The classifier's share of the errors: the same numbers if every digit were found exactly.
+    result["digits_alone"] = measure(recognizer, cases, alone=True)
     result["separators"] = measure(recognizer, separated(images, labels, args.per_class // 2,
                                                          seed, fonts), by="by_kind")
     print(json.dumps(result, indent=1))
