@@ -45,7 +45,7 @@ import itertools
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -73,6 +73,16 @@ SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are se
 SPLIT_WIDTH = 0.65  # groups wider than this many line heights are cut into atoms...
 ATOM_WIDTH = 0.25  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
+RULE_LENGTH = 1.5  # ink running straight across this many line heights is a rule (an underline, a
+#                   ruled line): no digit is that wide...
+BOX_LENGTH = 1.0  # ...or this many with a parallel one below it, ends aligned (a box)
+RULE_SLANT = 0.1  # ...when it slants at most this much (rise over run)
+RULE_THICKNESS = 0.25  # ...and is at most this share of the line height thick
+RULE_ENDS = 0.3  # ...and runs along the whole number: from this close (in line heights) to its
+#                 first ink to this close to its last (a digit's bar joining its neighbour's does not)
+RULE_CLEAR = 0.15  # (its straightness is measured where no other ink is this close, in line heights)
+RULE_STRAIGHT = 1.0  # ...and straight: its centre is this many pixels from a straight line
+#                      (median); a digit's long stroke, or strokes of neighbours, curve more
 HANG = 0.1  # a mark starting in the lower half of the line and reaching this far below it is a
 #             comma (a share of its nearest digit's height)
 SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so without it the
@@ -118,10 +128,20 @@ class Reading:
     confidence: float
 
 
-def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[
-        list[Atom], npt.NDArray[np.uint8], npt.NDArray[np.int32], frozenset[int], int, int]:
-    """Atoms (in working-copy pixels, left to right), the working copy, its component labels,
-    the full-height components among them, its paper level and its scale factor to the input."""
+class Found(NamedTuple):
+    """What `find_atoms` finds, in working-copy pixels."""
+
+    atoms: list[Atom]  # left to right
+    small: npt.NDArray[np.uint8]  # the working copy (rules painted over with paper)
+    labels: npt.NDArray[np.int32]  # its connected components
+    tall: frozenset[int]  # the full-height components
+    background: int  # its paper level
+    factor: int  # its scale to the input
+    ruled: bool = False  # whether rules (underlines, ruled lines, a box) were taken out
+
+
+def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
+    """The atoms of a picture of a number."""
     small, factor = grey, 1
     while small.shape[0] >= 2 * WORK_HEIGHT and min(small.shape) >= 4:
         small, factor = halve(small), factor * 2
@@ -137,19 +157,23 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[
     peak = int(ink.max())
     empty = np.zeros(small.shape, np.int32)
     if peak < 8:
-        return [], small, empty, frozenset(), background, factor
+        return Found([], small, empty, frozenset(), background, factor)
     mask = (ink > peak // 10).astype(np.uint8)  # ink above a tenth of the strongest stroke
-    # 16-bit labels: OpenCV gathers their stats about 2.5x faster (120 against 290 us on the
-    # 800x250 benchmark line), and they hold every component a mask this size can have.
-    h, w = mask.shape
-    ltype = cv2.CV_16U if ((h + 1) // 2) * ((w + 1) // 2) < 65535 else cv2.CV_32S
-    _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
-    comps: list[Atom] = [((int(s[0]), int(s[1]), int(s[2]), int(s[3])), (i,))
-                         for i, s in enumerate(stats[1:], 1) if s[4] >= 3]
+    labels, comps = _components(mask)
     if not comps:
-        return [], small, empty, frozenset(), background, factor
-    tallest = max(c[0][3] for c in comps)
-    line = float(statistics.median([c[0][3] for c in comps if c[0][3] >= 0.5 * tallest]))
+        return Found([], small, empty, frozenset(), background, factor)
+    line = _line_height(comps)
+    ruled = False
+    if max(c[0][2] for c in comps) >= BOX_LENGTH * line:
+        rules = _rules(mask, line)
+        if rules is not None:
+            ruled = True
+            small = np.where(cv2.dilate(rules, _RIM) > 0, np.uint8(background), small)
+            mask[rules > 0] = 0
+            labels, comps = _components(mask)
+            if not comps:
+                return Found([], small, empty, frozenset(), background, factor, ruled)
+            line = _line_height(comps)
     marks = [c for c in comps if c[0][3] >= SEPARATOR_HEIGHT * line
              or (c[0][2] * c[0][3] >= 0.25 * line * line and c[0][3] >= 0.25 * line)]
     groups = _drop_low_marks(_merge_overlapping(sorted(marks), line), line)
@@ -157,7 +181,113 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> tuple[
     for g in groups:
         atoms += _split(g, mask, line)
     tall = frozenset(ids[0] for (_, _, _, h), ids in marks if h >= FULL_HEIGHT * line)
-    return atoms, small, np.asarray(labels, np.int32), tall, background, factor
+    return Found(atoms, small, labels, tall, background, factor, ruled)
+
+
+def _components(mask: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int32], list[Atom]]:
+    """Connected components of the ink and their boxes; specks (under 3 pixels) left out."""
+    # 16-bit labels: OpenCV gathers their stats about 2.5x faster (120 against 290 us on the
+    # 800x250 benchmark line), and they hold every component a mask this size can have.
+    h, w = mask.shape
+    ltype = cv2.CV_16U if ((h + 1) // 2) * ((w + 1) // 2) < 65535 else cv2.CV_32S
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
+    comps: list[Atom] = [((int(s[0]), int(s[1]), int(s[2]), int(s[3])), (i,))
+                         for i, s in enumerate(stats[1:], 1) if s[4] >= 3]
+    return np.asarray(labels, np.int32), comps
+
+
+def _line_height(comps: list[Atom]) -> float:
+    """The digits' height: the median of the marks at least half as tall as the tallest."""
+    tallest = max(c[0][3] for c in comps)
+    return float(statistics.median([c[0][3] for c in comps if c[0][3] >= 0.5 * tallest]))
+
+
+def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | None:
+    """1 on the ink of rules, None where there are none. Rules are straight strokes at most
+    RULE_SLANT steep along the whole number: RULE_LENGTH line heights long or more, below the
+    middle of the ink or past both its ends (an underline, a ruled line); or BOX_LENGTH long,
+    with another one parallel below it, ends aligned (a box's top and bottom, taken with its
+    sides). A rule's band of ink is taken except where a stroke crosses it (ink on both sides):
+    digits touching or crossing it keep their strokes."""
+    # Where to look: runs of ink BOX_LENGTH long in a copy at half the size (about 4x faster),
+    # its ink widened up and down so that a slanting rule makes one run.
+    h, w = mask.shape
+    half = np.ascontiguousarray(cv2.dilate(mask, _RIM[:2, :2], anchor=(0, 0))[::2, ::2])
+    run = np.ones((1, max(1, round(BOX_LENGTH * line / 2))), np.uint8)
+    reach = max(1, round(RULE_SLANT * run.shape[1] / 2))
+    band = cv2.erode(cv2.dilate(half, np.ones((2 * reach + 1, 1), np.uint8)), run)
+    if not band.any():
+        return None
+    band = cv2.dilate(band, run)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    stats[:, :4] *= 2
+    stats[:, 2] = np.minimum(stats[:, 2], w - stats[:, 0])
+    stats[:, 3] = np.minimum(stats[:, 3], h - stats[:, 1])
+    inked = np.flatnonzero(mask.any(axis=0))
+    ends = inked[0] + RULE_ENDS * line, inked[-1] - RULE_ENDS * line
+    clear = round(RULE_CLEAR * line)
+    found = []  # (first column, last column, row at the first, row at the last, thickness, ink)
+    for x, y, w, h, _area in stats[1:].tolist():
+        if x > ends[0] or x + w - 1 < ends[1]:
+            continue  # not along the whole number: strokes of neighbouring digits
+        # Its straightness, measured on its columns with no other ink within RULE_CLEAR line
+        # heights: one thin run each, no thicker than most of them.
+        y0, y1 = max(0, y - clear), min(mask.shape[0], y + h + clear)
+        ink = mask[y0:y1, x : x + w] > 0
+        counts = ink.sum(axis=0)
+        first = ink.argmax(axis=0)
+        last = y1 - y0 - 1 - ink[::-1].argmax(axis=0)
+        thin = (counts > 0) & (last - first + 1 == counts) & (counts <= RULE_THICKNESS * line)
+        if thin.sum() < max(0.1 * w, 0.5 * line):
+            continue
+        thickness = float(np.median(counts[thin]))
+        thin &= counts <= thickness + 2
+        columns = np.flatnonzero(thin)
+        centres = y0 + (first[thin] + last[thin]) / 2
+        slope, offset = np.polyfit(columns, centres, 1)
+        if np.median(np.abs(centres - offset - slope * columns)) > RULE_STRAIGHT:
+            continue  # a digit's curve, or the strokes of several
+        rows = np.arange(mask.shape[0])[:, None]
+        offsets = rows - (offset + slope * np.arange(w)[None, :])
+        near = np.abs(offsets) <= thickness / 2 + 1
+        ink = mask[:, x : x + w] > 0
+        beside = ~near & ink & (np.abs(offsets) <= thickness / 2 + 1 + clear)
+        crossed = (beside & (offsets < 0)).any(axis=0) & (beside & (offsets > 0)).any(axis=0)
+        found.append((x, x + w - 1, offset, offset + slope * (w - 1), thickness,
+                      near & ink & ~crossed[None, :]))
+    rules = np.zeros(mask.shape, np.uint8)
+    for top, bottom in itertools.permutations(found, 2):  # boxes: a top and a bottom
+        if (top[2] < bottom[2] - 0.5 * line and abs(top[0] - bottom[0]) <= 0.3 * line
+                and abs(top[1] - bottom[1]) <= 0.3 * line):
+            _box_sides(rules, mask, top, bottom)
+            for r in (top, bottom):
+                rules[:, r[0] : r[1] + 1] |= r[5]
+    middle = float(np.nonzero(mask)[0].mean())
+    for r in found:  # underlines and ruled lines: below the middle of the ink, or past its ends
+        if r[1] - r[0] >= RULE_LENGTH * line:
+            rest = mask.copy()
+            rest[:, r[0] : r[1] + 1][r[5]] = 0
+            others = np.flatnonzero(rest.any(axis=0))
+            past = (not len(others) or (r[0] <= others[0] - RULE_ENDS * line
+                                         and r[1] >= others[-1] + RULE_ENDS * line))
+            if (r[2] + r[3]) / 2 > middle or past:
+                rules[:, r[0] : r[1] + 1] |= r[5]
+    return rules if rules.any() else None
+
+
+def _box_sides(rules: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], top: tuple[Any, ...],
+               bottom: tuple[Any, ...]) -> None:
+    """Mark the sides of the box whose top and bottom rules these are: the columns near each
+    pair of ends inked for at least 80 % of the height between them."""
+    t = max(top[4], bottom[4])
+    for xt, yt, xb, yb, outward in ((top[0], top[2], bottom[0], bottom[2], -1),
+                                    (top[1], top[3], bottom[1], bottom[3], 1)):
+        x0 = int(max(0, min(xt, xb) - (t if outward < 0 else 2 * t)))
+        x1 = int(min(mask.shape[1], max(xt, xb) + (2 * t if outward < 0 else t) + 1))
+        y0, y1 = int(yt + t / 2), int(yb - t / 2) + 1
+        if y1 > y0 and x1 > x0:
+            side = mask[y0:y1, x0:x1] > 0
+            rules[y0:y1, x0:x1] |= (side & (side.mean(axis=0) >= 0.8)[None, :]).astype(np.uint8)
 
 
 LINE_HEIGHT = 32  # the sequence model's input height (pixels)
@@ -272,8 +402,8 @@ def _inked_run(columns: npt.NDArray[np.bool_], centre: int, x0: int, x1: int) ->
 
 def number_line(image: ImageInput) -> npt.NDArray[np.float32] | None:
     """`line_image` of a picture (None when it holds no ink): for training the sequence model."""
-    atoms, small, labels, _tall, background, _factor = find_atoms(to_grey(image))
-    return line_image(atoms, small, labels, background)[0] if atoms else None
+    found = find_atoms(to_grey(image))
+    return line_image(found.atoms, found.small, found.labels, found.background)[0] if found.atoms else None
 
 
 def _merge_overlapping(comps: list[Atom], line: float) -> list[Atom]:
@@ -328,10 +458,10 @@ def _split(group: Atom, mask: npt.NDArray[np.uint8], line: float) -> list[Atom]:
 def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-def]
     """See `Recognizer.read`."""
     grey = to_grey(image)
-    atoms, small, labels, tall, background, factor = find_atoms(grey)
+    atoms, small, labels, tall, background, factor, ruled = find_atoms(grey)
     if not atoms:
         return Reading("", [], 0.0)
-    if len(atoms) == 1:  # exactly what predict answers (the decoded image, not decoded again)
+    if len(atoms) == 1 and not ruled:  # exactly what predict answers (the decoded image, not decoded again)
         return _single(recognizer.predict(grey), atoms[0][0], factor)
     seen, sequence = None, None
     if len(_groups(atoms)) < len(atoms):  # a stroke group was cut: neighbours may touch

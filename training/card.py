@@ -367,6 +367,12 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
                       "one separator drawn by the same pen; digits only): " + ", ".join(
                           f"{k} {pct(v, 1)}" for k, v in seps["by_kind"].items())
                       + f"; all {pct(seps['overall'], 1)}."]
+        if "rules" in numbers:
+            rules = numbers["rules"]
+            lines += ["", f"With rules ({rules['numbers']} numbers of 2-8 digits, apart or tight, "
+                      "with an underline, a box or ruled paper drawn on them; digits only): "
+                      + ", ".join(f"{k} {pct(v, 1)}" for k, v in rules["by_kind"].items())
+                      + f"; all {pct(rules['overall'], 1)}."]
     return lines
 
 

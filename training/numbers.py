@@ -15,6 +15,9 @@ and given to `predict`, a number right when all its digits are; what the classif
 separator drawn by the same pen after the first 1 to length-1 digits (a dot or a comma on the
 line, a dash at mid-height, or a wider space); exact match of the digits, by kind.
 
+"rules": as many numbers per kind of 2-8 digits, two in three standing apart, the rest tight,
+with a rule drawn on them: an underline, a box around the number, or ruled paper (`_rule`).
+
 --validation composes the same kind of numbers from the training run's validation digits (MNIST
 training images it held out) and the validation fonts (training/fonts.py VALIDATION: no model
 trains on them, and the test does not use them), with another seed: the set on which the
@@ -45,9 +48,10 @@ SEPARATORS = ("dot", "comma", "dash", "space")
 
 
 def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator,
-            separator: tuple[int, str] | None = None) -> U8:
+            separator: tuple[int, str] | None = None, rule: str | None = None) -> U8:
     """Fields (28x28, ink bright on 0) side by side as one handwritten number, dark on light;
-    with `separator` (position, kind), that mark drawn with the same pen before that field."""
+    with `separator` (position, kind), that mark drawn with the same pen before that field; with
+    `rule` (one of RULES), that drawn too (`_rule`)."""
     height = int(rng.integers(70, 151))
     pen = int(rng.integers(6, 19))
     tiles = []
@@ -78,6 +82,8 @@ def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator
         x += w + int(rng.uniform(*gap) * w)
     ys, xs = np.nonzero(canvas)
     canvas = canvas[:, : xs.max() + 40]
+    if rule:
+        canvas = _rule(canvas, rule, height, pen, rng)
     return (255 - canvas).astype(np.uint8)
 
 
@@ -153,6 +159,52 @@ def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: in
     return out
 
 
+RULES = ("underline", "box", "ruled")
+
+
+def ruled(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
+          fonts: tuple[str, ...] = HELD_OUT) -> list[Case]:
+    """Numbers of 2-8 digits standing apart (two in three) or tight, as `numbers` composes
+    them, with a rule of RULES drawn on them by `_rule`; the text holds the digits only."""
+    rng = np.random.default_rng([seed, 7])
+    out = []
+    for kind in RULES:
+        for i in range(per_kind):
+            length = int(rng.integers(2, 9))
+            text, fields = _digits(length, bool(i % 2), images, labels, fonts, rng)
+            gap = GAPS["apart"] if i % 3 else GAPS["tight"]
+            out.append(Case(kind, length, text, compose(fields, gap, rng, rule=kind)))
+    return out
+
+
+def _rule(canvas: U8, kind: str, height: int, pen: int, rng: np.random.Generator) -> U8:
+    """`canvas` (ink bright on 0) on more paper with a rule drawn: an underline as long as the
+    number or longer, touching it or just below it, slanting up to 6 %; a box around it, touching
+    it or up to a quarter of its height away; or ruled paper, two lighter thin lines edge to edge,
+    one at the digits' foot and one above them. Underlines and boxes are drawn with 40-100 % of
+    the number's pen."""
+    pad = int(0.6 * height) + pen
+    canvas = cv2.copyMakeBorder(canvas, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    ys, xs = np.nonzero(canvas)
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
+    layer = np.zeros_like(canvas)
+    t = max(2, round(pen * rng.uniform(0.4, 1.0)))
+    if kind == "underline":
+        y = round(y1 + rng.uniform(-0.3, 1.5) * t)
+        rise = round(rng.uniform(-0.03, 0.03) * (x1 - x0))
+        left, right = (round(rng.uniform(0, 0.2) * height) for _ in range(2))
+        cv2.line(layer, (x0 - left, y - rise), (x1 + right, y + rise), 255, t, cv2.LINE_AA)
+    elif kind == "box":
+        m = [round(rng.uniform(0, 0.25) * height) for _ in range(4)]
+        cv2.rectangle(layer, (x0 - m[0], y0 - m[1]), (x1 + m[2], y1 + m[3]), 255, t, cv2.LINE_AA)
+    else:
+        level, t = int(rng.integers(135, 256)), int(rng.integers(1, 4))
+        foot = round(y1 - rng.uniform(0, 0.1) * height)
+        for y in (foot, foot - round(rng.uniform(1.1, 1.5) * height)):
+            cv2.line(layer, (0, y), (canvas.shape[1], y), level, t, cv2.LINE_AA)
+    return np.maximum(canvas, layer)
+
+
 def measure(recognizer, cases: list[Case], by: str = "by_spacing",  # type: ignore[no-untyped-def]
             alone: bool = False) -> dict:  # type: ignore[type-arg]
     """Exact-match accuracy of `read` by class and by length; with `alone`, of `predict` on each
@@ -206,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     result["digits_alone"] = measure(recognizer, cases, alone=True)
     result["separators"] = measure(recognizer, separated(images, labels, args.per_class // 2,
                                                          seed, fonts), by="by_kind")
+    result["rules"] = measure(recognizer, ruled(images, labels, args.per_class // 2, seed, fonts),
+                              by="by_kind")
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
