@@ -238,7 +238,7 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
         first = ink.argmax(axis=0)
         last = y1 - y0 - 1 - ink[::-1].argmax(axis=0)
         thin = (counts > 0) & (last - first + 1 == counts) & (counts <= RULE_THICKNESS * line)
-        if thin.sum() < max(0.1 * w, 0.5 * line):
+        if thin.sum() < max(0.1 * w, 0.25 * line):
             continue
         thickness = float(np.median(counts[thin]))
         thin &= counts <= thickness + 2
@@ -277,13 +277,14 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
 
 def _box_sides(rules: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], top: tuple[Any, ...],
                bottom: tuple[Any, ...]) -> None:
-    """Mark the sides of the box whose top and bottom rules these are: the columns near each
-    pair of ends inked for at least 80 % of the height between them."""
+    """Mark the sides of the box whose top and bottom rules these are: the columns within a
+    rule's thickness inside each pair of ends inked for at least 80 % of the height between them
+    (a digit touching the side keeps its own columns)."""
     t = max(top[4], bottom[4])
     for xt, yt, xb, yb, outward in ((top[0], top[2], bottom[0], bottom[2], -1),
                                     (top[1], top[3], bottom[1], bottom[3], 1)):
-        x0 = int(max(0, min(xt, xb) - (t if outward < 0 else 2 * t)))
-        x1 = int(min(mask.shape[1], max(xt, xb) + (2 * t if outward < 0 else t) + 1))
+        x0 = int(max(0, min(xt, xb) - 2 - (0 if outward < 0 else t)))
+        x1 = int(min(mask.shape[1], max(xt, xb) + 3 + (t if outward < 0 else 0)))
         y0, y1 = int(yt + t / 2), int(yb - t / 2) + 1
         if y1 > y0 and x1 > x0:
             side = mask[y0:y1, x0:x1] > 0
