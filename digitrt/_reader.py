@@ -80,6 +80,8 @@ RULE_SLANT = 0.1  # ...when it slants at most this much (rise over run)
 RULE_THICKNESS = 0.25  # ...and is at most this share of the line height thick
 RULE_ENDS = 0.3  # ...and runs along the whole number: from this close (in line heights) to its
 #                 first ink to this close to its last (a digit's bar joining its neighbour's does not)
+RULE_UNDER = 0.1  # ...and at most this share of the other ink lies below it, unless it runs past
+#                   both ends of the number (a ruled line above the digits)
 RULE_CLEAR = 0.15  # (its straightness is measured where no other ink is this close, in line heights)
 RULE_STRAIGHT = 1.0  # ...and straight: its centre is this many pixels from a straight line
 #                      (median); a digit's long stroke, or strokes of neighbours, curve more
@@ -204,8 +206,8 @@ def _line_height(comps: list[Atom]) -> float:
 
 def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | None:
     """1 on the ink of rules, None where there are none. Rules are straight strokes at most
-    RULE_SLANT steep along the whole number: RULE_LENGTH line heights long or more, below the
-    middle of the ink or past both its ends (an underline, a ruled line); or BOX_LENGTH long,
+    RULE_SLANT steep along the whole number: RULE_LENGTH line heights long or more, under
+    the ink or past both its ends (an underline, a ruled line); or BOX_LENGTH long,
     with another one parallel below it, ends aligned (a box's top and bottom, taken with its
     sides). A rule's band of ink is taken except where a stroke crosses it (ink on both sides):
     digits touching or crossing it keep their strokes."""
@@ -245,7 +247,8 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
         columns = np.flatnonzero(thin)
         centres = y0 + (first[thin] + last[thin]) / 2
         slope, offset = np.polyfit(columns, centres, 1)
-        if np.median(np.abs(centres - offset - slope * columns)) > RULE_STRAIGHT:
+        if (abs(slope) > RULE_SLANT
+                or np.median(np.abs(centres - offset - slope * columns)) > RULE_STRAIGHT):
             continue  # a digit's curve, or the strokes of several
         rows = np.arange(mask.shape[0])[:, None]
         offsets = rows - (offset + slope * np.arange(w)[None, :])
@@ -262,15 +265,16 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
             _box_sides(rules, mask, top, bottom)
             for r in (top, bottom):
                 rules[:, r[0] : r[1] + 1] |= r[5]
-    middle = float(np.nonzero(mask)[0].mean())
-    for r in found:  # underlines and ruled lines: below the middle of the ink, or past its ends
+    for r in found:  # underlines and ruled lines: under the ink, or past both its ends
         if r[1] - r[0] >= RULE_LENGTH * line:
             rest = mask.copy()
             rest[:, r[0] : r[1] + 1][r[5]] = 0
-            others = np.flatnonzero(rest.any(axis=0))
-            past = (not len(others) or (r[0] <= others[0] - RULE_ENDS * line
-                                         and r[1] >= others[-1] + RULE_ENDS * line))
-            if (r[2] + r[3]) / 2 > middle or past:
+            ys, xs = np.nonzero(rest)
+            if not len(xs):
+                continue
+            under = ys > r[2] + (r[3] - r[2]) * (xs - r[0]) / max(1, r[1] - r[0]) + r[4] / 2 + 1
+            past = (r[0] <= xs.min() - RULE_ENDS * line and r[1] >= xs.max() + RULE_ENDS * line)
+            if under.mean() <= RULE_UNDER or past:
                 rules[:, r[0] : r[1] + 1] |= r[5]
     return rules if rules.any() else None
 
