@@ -240,7 +240,7 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
         first = ink.argmax(axis=0)
         last = y1 - y0 - 1 - ink[::-1].argmax(axis=0)
         thin = (counts > 0) & (last - first + 1 == counts) & (counts <= RULE_THICKNESS * line)
-        if thin.sum() < max(0.1 * w, 0.25 * line):
+        if thin.sum() < max(0.1 * w, 0.25 * line, 3):
             continue
         thickness = float(np.median(counts[thin]))
         thin &= counts <= thickness + 2
