@@ -73,18 +73,28 @@ SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are se
 SPLIT_WIDTH = 0.65  # groups wider than this many line heights are cut into atoms...
 ATOM_WIDTH = 0.25  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
-RULE_LENGTH = 1.5  # ink running straight across this many line heights is a rule (an underline, a
-#                   ruled line): no digit is that wide...
-BOX_LENGTH = 1.0  # ...or this many with a parallel one below it, ends aligned (a box)
-RULE_SLANT = 0.1  # ...when it slants at most this much (rise over run)
-RULE_THICKNESS = 0.25  # ...and is at most this share of the line height thick
-RULE_ENDS = 0.3  # ...and runs along the whole number: from this close (in line heights) to its
-#                 first ink to this close to its last (a digit's bar joining its neighbour's does not)
-RULE_UNDER = 0.1  # ...and at most this share of the other ink lies below it, unless it runs past
-#                   both ends of the number (a ruled line above the digits)
-RULE_CLEAR = 0.15  # (its straightness is measured where no other ink is this close, in line heights)
-RULE_STRAIGHT = 1.0  # ...and straight: its centre is this many pixels from a straight line
-#                      (median); a digit's long stroke, or strokes of neighbours, curve more
+# Rules (underlines, ruled lines, boxes) are taken out before the digits are found. A rule is a
+# stroke along the whole number (from within RULE_ENDS line heights of its first ink to within
+# RULE_ENDS of its last), at most RULE_THICKNESS line heights thick, sloping at most RULE_SLANT,
+# and either RULE_LENGTH line heights long or more (no digit is that wide) with at most
+# RULE_UNDER of the other ink below it or running past both ends of the number (an underline, a
+# ruled line), or BOX_LENGTH long or more with a parallel one below it, ends aligned (a box's top
+# and bottom). Measured where no other ink is within RULE_CLEAR line heights, its centre is
+# straight (within a pixel of a line, median), or, when it is RULE_FREEHAND line heights long or
+# more and runs on past the number's first or last ink by RULE_PAST, bowed by up to RULE_BOW and
+# wobbling by up to RULE_WOBBLE as an underline drawn freehand does: strokes of neighbouring
+# digits that run on are shorter, curve more, or end with the number.
+RULE_ENDS = 0.3
+RULE_THICKNESS = 0.25
+RULE_SLANT = 0.1
+RULE_LENGTH = 1.5
+RULE_UNDER = 0.1
+BOX_LENGTH = 1.0
+RULE_CLEAR = 0.15
+RULE_FREEHAND = 2.5
+RULE_BOW = 0.1
+RULE_WOBBLE = 0.03
+RULE_PAST = 0.05
 HANG = 0.1  # a mark starting in the lower half of the line and reaching this far below it is a
 #             comma (a share of its nearest digit's height)
 SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so without it the
@@ -205,12 +215,10 @@ def _line_height(comps: list[Atom]) -> float:
 
 
 def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | None:
-    """1 on the ink of rules, None where there are none. Rules are straight strokes at most
-    RULE_SLANT steep along the whole number: RULE_LENGTH line heights long or more, under
-    the ink or past both its ends (an underline, a ruled line); or BOX_LENGTH long,
-    with another one parallel below it, ends aligned (a box's top and bottom, taken with its
-    sides). A rule's band of ink is taken except where a stroke crosses it (ink on both sides):
-    digits touching or crossing it keep their strokes."""
+    """1 on the ink of rules (see RULE_ENDS and the constants after it), a box's sides with its
+    top and bottom; None where there are none. A rule's band of ink (along its centre, measured
+    where it is clear and interpolated under the digits) is taken except where a stroke crosses
+    it (ink on both sides): digits touching or crossing it keep their strokes."""
     # Where to look: runs of ink BOX_LENGTH long in a copy at half the size (about 4x faster),
     # its ink widened up and down so that a slanting rule makes one run.
     h, w = mask.shape
@@ -228,7 +236,7 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
     inked = np.flatnonzero(mask.any(axis=0))
     ends = inked[0] + RULE_ENDS * line, inked[-1] - RULE_ENDS * line
     clear = round(RULE_CLEAR * line)
-    found = []  # (first column, last column, row at the first, row at the last, thickness, ink)
+    found: list[_Rule] = []
     for x, y, w, h, _area in stats[1:].tolist():
         if x > ends[0] or x + w - 1 < ends[1]:
             continue  # not along the whole number: strokes of neighbouring digits
@@ -246,47 +254,67 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
         thin &= counts <= thickness + 2
         columns = np.flatnonzero(thin)
         centres = y0 + (first[thin] + last[thin]) / 2
-        slope, offset = np.polyfit(columns, centres, 1)
-        if (abs(slope) > RULE_SLANT
-                or np.median(np.abs(centres - offset - slope * columns)) > RULE_STRAIGHT):
+        bend, slope, offset = np.polyfit(columns, centres, 2)
+        fitted = np.polyval((bend, slope, offset), columns)
+        rise = (fitted[-1] - fitted[0]) / max(1, columns[-1] - columns[0])
+        bow, wobble = abs(bend) * w * w / 4, float(np.median(np.abs(centres - fitted)))
+        straight = np.polyval(np.polyfit(columns, centres, 1), columns)
+        freehand = float(np.median(np.abs(centres - straight))) > 1  # (straight: within a pixel)
+        if (abs(rise) > RULE_SLANT or bow > RULE_BOW * line or wobble > RULE_WOBBLE * line
+                or (freehand and w < RULE_FREEHAND * line)):
             continue  # a digit's curve, or the strokes of several
+        # The rule's band: the fitted curve, as thick as the rule and its wobble.
+        path = np.polyval((bend, slope, offset), np.arange(w))
         rows = np.arange(mask.shape[0])[:, None]
-        offsets = rows - (offset + slope * np.arange(w)[None, :])
-        near = np.abs(offsets) <= thickness / 2 + 1
+        offsets = rows - path[None, :]
+        near = np.abs(offsets) <= thickness / 2 + 1 + 2 * wobble
         ink = mask[:, x : x + w] > 0
         beside = ~near & ink & (np.abs(offsets) <= thickness / 2 + 1 + clear)
         crossed = (beside & (offsets < 0)).any(axis=0) & (beside & (offsets > 0)).any(axis=0)
-        found.append((x, x + w - 1, offset, offset + slope * (w - 1), thickness,
-                      near & ink & ~crossed[None, :]))
+        found.append(_Rule(x, x + w - 1, path, thickness, near & ink & ~crossed[None, :],
+                           freehand))
     rules = np.zeros(mask.shape, np.uint8)
     for top, bottom in itertools.permutations(found, 2):  # boxes: a top and a bottom
-        if (top[2] < bottom[2] - 0.5 * line and abs(top[0] - bottom[0]) <= 0.3 * line
-                and abs(top[1] - bottom[1]) <= 0.3 * line):
+        if (top.path[0] < bottom.path[0] - 0.5 * line and not top.freehand | bottom.freehand
+                and abs(top.first - bottom.first) <= 0.3 * line
+                and abs(top.last - bottom.last) <= 0.3 * line):
             _box_sides(rules, mask, top, bottom)
             for r in (top, bottom):
-                rules[:, r[0] : r[1] + 1] |= r[5]
+                rules[:, r.first : r.last + 1] |= r.ink
     for r in found:  # underlines and ruled lines: under the ink, or past both its ends
-        if r[1] - r[0] >= RULE_LENGTH * line:
+        if r.last - r.first >= RULE_LENGTH * line:
             rest = mask.copy()
-            rest[:, r[0] : r[1] + 1][r[5]] = 0
+            rest[:, r.first : r.last + 1][r.ink] = 0
             ys, xs = np.nonzero(rest)
             if not len(xs):
                 continue
-            under = ys > r[2] + (r[3] - r[2]) * (xs - r[0]) / max(1, r[1] - r[0]) + r[4] / 2 + 1
-            past = (r[0] <= xs.min() - RULE_ENDS * line and r[1] >= xs.max() + RULE_ENDS * line)
+            under = ys > np.interp(xs, np.arange(r.first, r.last + 1), r.path) + r.thickness / 2 + 1
+            if r.freehand and not (r.first < xs.min() - RULE_PAST * line
+                                   or r.last > xs.max() + RULE_PAST * line):
+                continue  # bottoms of round digits running on, not a line drawn past them
+            past = r.first <= xs.min() - RULE_ENDS * line and r.last >= xs.max() + RULE_ENDS * line
             if under.mean() <= RULE_UNDER or past:
-                rules[:, r[0] : r[1] + 1] |= r[5]
+                rules[:, r.first : r.last + 1] |= r.ink
     return rules if rules.any() else None
 
 
-def _box_sides(rules: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], top: tuple[Any, ...],
-               bottom: tuple[Any, ...]) -> None:
+class _Rule(NamedTuple):
+    first: int  # its first and last column
+    last: int
+    path: npt.NDArray[np.float64]  # its centre's row in each of its columns
+    thickness: float
+    ink: npt.NDArray[np.bool_]  # the pixels to take out, in its columns (every row)
+    freehand: bool  # not straight: bowed or wobbling
+
+
+def _box_sides(rules: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], top: _Rule,
+               bottom: _Rule) -> None:
     """Mark the sides of the box whose top and bottom rules these are: the columns within a
     rule's thickness inside each pair of ends inked for at least 80 % of the height between them
     (a digit touching the side keeps its own columns)."""
-    t = max(top[4], bottom[4])
-    for xt, yt, xb, yb, outward in ((top[0], top[2], bottom[0], bottom[2], -1),
-                                    (top[1], top[3], bottom[1], bottom[3], 1)):
+    t = max(top.thickness, bottom.thickness)
+    for xt, yt, xb, yb, outward in ((top.first, top.path[0], bottom.first, bottom.path[0], -1),
+                                    (top.last, top.path[-1], bottom.last, bottom.path[-1], 1)):
         x0 = int(max(0, min(xt, xb) - 2 - (0 if outward < 0 else t)))
         x1 = int(min(mask.shape[1], max(xt, xb) + 3 + (t if outward < 0 else 0)))
         y0, y1 = int(yt + t / 2), int(yb - t / 2) + 1

@@ -318,15 +318,16 @@ def test_an_underline_a_box_and_ruled_paper_are_not_read(recognizer):
 
 def test_numbers_with_rules_from_mnist_digits(recognizer, mnist):
     """120 numbers of MNIST training digits with an underline, a box or ruled paper drawn on
-    them (training.numbers.ruled, seeded): at least 92 % read exactly, each kind at least 88 %
-    (96.7 % and 95 % when written; before rules were taken out, 38 %: 1 % of boxed numbers)."""
+    them (training.numbers.ruled, seeded; half the underlines freehand): at least 85 % read
+    exactly, each kind at least 80 % (88.3 and 85 % when written; before rules were taken out,
+    35 %: none of the boxed numbers)."""
     from training import numbers
     from training.fonts import TRAINING
 
     cases = numbers.ruled(mnist.train_images[:3000], mnist.train_labels[:3000], 40, 3, TRAINING)
     result = numbers.measure(recognizer, cases, by="by_kind")
     assert set(result["by_kind"]) == set(numbers.RULES) and result["numbers"] == 120
-    assert result["overall"] >= 0.92 and min(result["by_kind"].values()) >= 0.88
+    assert result["overall"] >= 0.85 and min(result["by_kind"].values()) >= 0.8
 
 
 def test_numbers_without_rules_are_left_as_they_are(mnist):
@@ -339,3 +340,17 @@ def test_numbers_without_rules_are_left_as_they_are(mnist):
 
     cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 100, 6, TRAINING)
     assert not any(_reader.find_atoms(to_grey(c.image)).ruled for c in cases)
+
+
+def test_a_freehand_underline_is_not_read(recognizer):
+    """An underline drawn freehand past both ends, bowed and wobbling by 3 % of the digits'
+    height and touching some of them, reads as the number alone (a reader taking only straight
+    strokes for rules read "202411")."""
+    plain = number([2, 0, 2, 4, 7, 1])
+    ys, xs = np.nonzero(plain < 128)
+    along = np.linspace(0, 1, 80)
+    wave = 5.4 * 4 * along * (1 - along) + 5.4 * np.sin(2 * np.pi * 2.3 * along)
+    points = np.stack([xs.min() - 20 + (xs.max() - xs.min() + 40) * along, ys.max() + 6 + wave], 1)
+    underlined = plain.copy()
+    cv2.polylines(underlined, [np.round(points).astype(np.int32)], False, 0, 12, cv2.LINE_AA)
+    assert recognizer.read(underlined).text == "202471"

@@ -179,7 +179,8 @@ def ruled(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
 
 def _rule(canvas: U8, kind: str, height: int, pen: int, rng: np.random.Generator) -> U8:
     """`canvas` (ink bright on 0) on more paper with a rule drawn: an underline as long as the
-    number or longer, touching it or just below it, slanting up to 6 %; a box around it, touching
+    number or longer, touching it or just below it, slanting up to 6 %, half of them drawn
+    freehand (bowed and wobbling by up to 3 % of the height); a box around it, touching
     it or up to a quarter of its height away; or ruled paper, two lighter thin lines edge to edge,
     one at the digits' foot and one above them. Underlines and boxes are drawn with 40-100 % of
     the number's pen."""
@@ -189,11 +190,18 @@ def _rule(canvas: U8, kind: str, height: int, pen: int, rng: np.random.Generator
     x0, x1, y0, y1 = int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
     layer = np.zeros_like(canvas)
     t = max(2, round(pen * rng.uniform(0.4, 1.0)))
-    if kind == "underline":
-        y = round(y1 + rng.uniform(-0.3, 1.5) * t)
-        rise = round(rng.uniform(-0.03, 0.03) * (x1 - x0))
-        left, right = (round(rng.uniform(0, 0.2) * height) for _ in range(2))
-        cv2.line(layer, (x0 - left, y - rise), (x1 + right, y + rise), 255, t, cv2.LINE_AA)
+    if kind == "underline":  # half of them freehand: bowed and wobbling by up to 3 % of the height
+        y = y1 + rng.uniform(-0.3, 1.5) * t
+        rise = rng.uniform(-0.03, 0.03) * (x1 - x0)
+        left, right = (x0 - rng.uniform(0, 0.2) * height, x1 + rng.uniform(0, 0.2) * height)
+        along = np.linspace(0, 1, 64)
+        wave = np.zeros_like(along)
+        if rng.random() < 0.5:
+            bow, wobble = rng.uniform(-0.03, 0.03) * height, rng.uniform(0, 0.03) * height
+            wave = (4 * bow * along * (1 - along)
+                    + wobble * np.sin(2 * np.pi * (rng.uniform(1, 3) * along + rng.random())))
+        points = np.stack([left + (right - left) * along, y + rise * (2 * along - 1) + wave], 1)
+        cv2.polylines(layer, [np.round(points).astype(np.int32)], False, 255, t, cv2.LINE_AA)
     elif kind == "box":
         m = [round(rng.uniform(0, 0.25) * height) for _ in range(4)]
         cv2.rectangle(layer, (x0 - m[0], y0 - m[1]), (x1 + m[2], y1 + m[3]), 255, t, cv2.LINE_AA)
