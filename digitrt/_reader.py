@@ -264,13 +264,14 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
                 or (freehand and w < RULE_FREEHAND * line)):
             continue  # a digit's curve, or the strokes of several
         # The rule's band: the fitted curve, as thick as the rule and its wobble.
-        path = np.polyval((bend, slope, offset), np.arange(w))
+        path = np.asarray(np.polyval((bend, slope, offset), np.arange(w)), np.float64)
         rows = np.arange(mask.shape[0])[:, None]
         offsets = rows - path[None, :]
         near = np.abs(offsets) <= thickness / 2 + 1 + 2 * wobble
         ink = mask[:, x : x + w] > 0
         beside = ~near & ink & (np.abs(offsets) <= thickness / 2 + 1 + clear)
-        crossed = (beside & (offsets < 0)).any(axis=0) & (beside & (offsets > 0)).any(axis=0)
+        crossed = np.asarray((beside & (offsets < 0)).any(axis=0)
+                             & (beside & (offsets > 0)).any(axis=0))
         found.append(_Rule(x, x + w - 1, path, thickness, near & ink & ~crossed[None, :],
                            freehand))
     rules = np.zeros(mask.shape, np.uint8)
