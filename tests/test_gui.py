@@ -306,7 +306,8 @@ def test_saved_samples_are_learnt_and_the_toggle_compares(qtbot, tmp_path):
 
 def test_number_mode_reads_live_draws_boxes_and_saves_each_digit(qtbot, window):
     """N turns on the wide canvas; three digits drawn with the mouse read as a number while
-    drawing, each with a box over its own strokes; Enter saves each digit under its label,
+    drawing, each with a box over its own strokes, and an underline drawn under them touching
+    them changes neither; Enter saves each digit under its label,
     and a typed correction with the wrong count of digits is refused with an explanation."""
     QTest.keyClick(window, Qt.Key.Key_N)
     assert window.number_mode and window.canvas.width() > 2 * window.canvas.height()
@@ -324,6 +325,14 @@ def test_number_mode_reads_live_draws_boxes_and_saves_each_digit(qtbot, window):
         assert label.startswith(f"{digit} ")
         assert x - 20 <= bx / ratio <= x + 140 and bx / ratio + bw / ratio <= x + 160
         assert 20 <= by / ratio <= 120 and bh / ratio >= 100
+
+    underline = [QPoint(40 + 12 * k, 246 + 4 * (k % 5 == 2)) for k in range(60)]
+    draw(qtbot, window.canvas, underline)  # touching the digits: a rule, not ink of theirs
+    qtbot.waitUntil(lambda: len(window.canvas.boxes) == 3, timeout=2000)
+    assert window.last_reading.text == "407"
+    assert all((by + bh) / ratio <= 250 for (_, by, _, bh), _, _ in window.canvas.boxes)
+    window.undo_button.click()  # the underline taken back
+    qtbot.waitUntil(lambda: window.last_reading.text == "407", timeout=2000)
 
     QTest.keyClick(window, Qt.Key.Key_1)  # a correction with one digit, for three found
     QTest.keyClick(window, Qt.Key.Key_Return)
