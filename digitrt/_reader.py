@@ -4,8 +4,11 @@ Segmentation with merge and split hypotheses scored by the classifier, the best 
 dynamic programming:
 1. Ink is found as `preprocess` finds it (paper level from the border, uneven light taken out),
    on a working copy about 100-200 px tall.
-2. Connected components; specks are dropped. Strokes of one digit that overlap in x by half the
-   narrower one (a broken stroke, the bar of a 5) are merged into one group.
+2. Connected components; specks are dropped. Where one is at least a line height wide, rules
+   are looked for (underlines, ruled lines, a box: long straight strokes along the whole number,
+   see RULE_ENDS) and painted over with paper, except where a digit's stroke crosses them.
+   Strokes of one digit that overlap in x by half the narrower one (a broken stroke, the bar of
+   a 5) are merged into one group.
 3. Marks far smaller than the line's digits (dots, commas, dashes) are separators: skipped; so
    is a mark shorter than a digit that starts in the lower half of the line and hangs below it
    (a comma drawn with a thick pen).
@@ -216,12 +219,12 @@ def _line_height(comps: list[Atom]) -> float:
 
 def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | None:
     """1 on the ink of rules (see RULE_ENDS and the constants after it), a box's sides with its
-    top and bottom; None where there are none. A rule's band of ink (along its centre, measured
-    where it is clear and interpolated under the digits) is taken except where a stroke crosses
-    it (ink on both sides): digits touching or crossing it keep their strokes."""
+    top and bottom; None where there are none. A rule's band of ink (around the curve fitted to
+    its centre where it is clear) is taken except where a stroke crosses it (ink on both sides):
+    digits touching or crossing it keep their strokes."""
     # Where to look: runs of ink BOX_LENGTH long in a copy at half the size (about 4x faster),
     # its ink widened up and down so that a slanting rule makes one run.
-    h, w = mask.shape
+    height, width = mask.shape
     half = np.ascontiguousarray(cv2.dilate(mask, _RIM[:2, :2], anchor=(0, 0))[::2, ::2])
     run = np.ones((1, max(1, round(BOX_LENGTH * line / 2))), np.uint8)
     reach = max(1, round(RULE_SLANT * run.shape[1] / 2))
@@ -231,8 +234,8 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
     band = cv2.dilate(band, run)
     _, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
     stats[:, :4] *= 2
-    stats[:, 2] = np.minimum(stats[:, 2], w - stats[:, 0])
-    stats[:, 3] = np.minimum(stats[:, 3], h - stats[:, 1])
+    stats[:, 2] = np.minimum(stats[:, 2], width - stats[:, 0])
+    stats[:, 3] = np.minimum(stats[:, 3], height - stats[:, 1])
     inked = np.flatnonzero(mask.any(axis=0))
     ends = inked[0] + RULE_ENDS * line, inked[-1] - RULE_ENDS * line
     clear = round(RULE_CLEAR * line)
@@ -242,11 +245,11 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
             continue  # not along the whole number: strokes of neighbouring digits
         # Its straightness, measured on its columns with no other ink within RULE_CLEAR line
         # heights: one thin run each, no thicker than most of them.
-        y0, y1 = max(0, y - clear), min(mask.shape[0], y + h + clear)
-        ink = mask[y0:y1, x : x + w] > 0
-        counts = ink.sum(axis=0)
-        first = ink.argmax(axis=0)
-        last = y1 - y0 - 1 - ink[::-1].argmax(axis=0)
+        y0, y1 = max(0, y - clear), min(height, y + h + clear)
+        window = mask[y0:y1, x : x + w] > 0
+        counts = window.sum(axis=0)
+        first = window.argmax(axis=0)
+        last = y1 - y0 - 1 - window[::-1].argmax(axis=0)
         thin = (counts > 0) & (last - first + 1 == counts) & (counts <= RULE_THICKNESS * line)
         if thin.sum() < max(0.1 * w, 0.25 * line, 3):
             continue
@@ -265,7 +268,7 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
             continue  # a digit's curve, or the strokes of several
         # The rule's band: the fitted curve, as thick as the rule and its wobble.
         path = np.asarray(np.polyval((bend, slope, offset), np.arange(w)), np.float64)
-        rows = np.arange(mask.shape[0])[:, None]
+        rows = np.arange(height)[:, None]
         offsets = rows - path[None, :]
         near = np.abs(offsets) <= thickness / 2 + 1 + 2 * wobble
         ink = mask[:, x : x + w] > 0
@@ -276,7 +279,7 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
                            freehand))
     rules = np.zeros(mask.shape, np.uint8)
     for top, bottom in itertools.permutations(found, 2):  # boxes: a top and a bottom
-        if (top.path[0] < bottom.path[0] - 0.5 * line and not top.freehand | bottom.freehand
+        if (top.path[0] < bottom.path[0] - 0.5 * line and not (top.freehand or bottom.freehand)
                 and abs(top.first - bottom.first) <= 0.3 * line
                 and abs(top.last - bottom.last) <= 0.3 * line):
             _box_sides(rules, mask, top, bottom)
@@ -287,12 +290,10 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
             rest = mask.copy()
             rest[:, r.first : r.last + 1][r.ink] = 0
             ys, xs = np.nonzero(rest)
-            if not len(xs):
-                continue
+            if not len(xs) or (r.freehand and not (r.first < xs.min() - RULE_PAST * line
+                                                   or r.last > xs.max() + RULE_PAST * line)):
+                continue  # (bottoms of round digits running on, not a line drawn past them)
             under = ys > np.interp(xs, np.arange(r.first, r.last + 1), r.path) + r.thickness / 2 + 1
-            if r.freehand and not (r.first < xs.min() - RULE_PAST * line
-                                   or r.last > xs.max() + RULE_PAST * line):
-                continue  # bottoms of round digits running on, not a line drawn past them
             past = r.first <= xs.min() - RULE_ENDS * line and r.last >= xs.max() + RULE_ENDS * line
             if under.mean() <= RULE_UNDER or past:
                 rules[:, r.first : r.last + 1] |= r.ink
