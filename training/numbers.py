@@ -118,7 +118,7 @@ def _digits(length: int, from_fonts: bool, images: U8, labels: npt.NDArray[np.ui
 
 
 class Case(NamedTuple):
-    kind: str  # spacing class, or separator kind
+    kind: str  # spacing class, separator kind or rule kind
     length: int
     text: str  # the true digits
     image: U8
@@ -144,9 +144,9 @@ def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int
 
 def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
               fonts: tuple[str, ...] = HELD_OUT) -> list[Case]:
-    """Numbers of 3-8 digits standing apart, as
-    `numbers` composes them, with one separator of SEPARATORS after the first 1 to length-1
-    digits; the text holds the digits only (the reader skips separators)."""
+    """Numbers of 3-8 digits standing apart, as `numbers` composes them, with one separator of
+    SEPARATORS after the first 1 to length-1 digits; the text holds the digits only (the reader
+    skips separators)."""
     rng = np.random.default_rng([seed, 5])
     out = []
     for kind in SEPARATORS:
