@@ -28,9 +28,9 @@ dynamic programming:
    scaled to 32 px tall, a small CNN over 4-px frames, CTC decoded greedily; each digit's box
    is the run of ink around its frames, bounded by the midpoints to its neighbours' frames. Where
    it, or else the segmentation, finds two or more digits in one stroke group (neighbours that
-   touch or overlap), its reading is the answer. Those digits are all "digit" (the sequence
-   model has no not-a-digit class) and their confidence is their best frame's probability (not
-   calibrated).
+   touch or overlap), its reading is the answer. Those digits are "digit" (the sequence model
+   has no not-a-digit class; but see `_lone_marks`) and their confidence is their best frame's
+   probability (not calibrated).
 7. Otherwise, where the classifier reads a digit with a confidence below SECOND_OPINION_BELOW,
    the sequence model reads the line too (once per line), and that digit takes the product of
    both models' probabilities (the sequence model's: its frames inside the digit's box),
@@ -557,7 +557,7 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
                                    _to_input(spanned[(i, j)], factor), p.unsure))
     found = [spanned[s] for s in reversed(spans)]
     if sequence and _holds_two(atoms, [x + w / 2 for x, _, w, _ in found]):
-        return _reading(sequence)
+        return _reading(_lone_marks(recognizer, sequence, atoms, rows, factor))
     unsure = [k for k, d in enumerate(digits)
               if d.status == "digit" and d.confidence < SECOND_OPINION_BELOW]
     if unsure:
@@ -594,6 +594,33 @@ def _second_opinion(digit: DigitReading, probabilities: npt.NDArray[np.float32],
     both /= both.sum()
     k = int(both.argmax())
     return DigitReading(k, float(both[k]), "digit", digit.box, float(both[k]) < unsure_below)
+
+
+LONE_MARK = 0.97  # a stroke group the sequence model reads as one digit is not a digit when the
+#                   classifier gives the whole of it this not-a-digit score or more (validation
+#                   numbers: groups of real digits scored up to 0.956; currency signs mostly 0.98+)
+
+
+def _lone_marks(recognizer, sequence: list[DigitReading], atoms: list[Atom],  # type: ignore[no-untyped-def]
+                rows: dict[tuple[int, int], npt.NDArray[np.float32]],
+                factor: int) -> list[DigitReading]:
+    """The sequence model's reading, where it finds a single digit in a stroke group that the
+    segmentation cut in two: that digit is "not_a_digit" when the classifier, given the whole
+    group, says so (a currency sign or a symbol is one glyph to the sequence model, which has no
+    not-a-digit class, and two pieces to the segmentation)."""
+    out = list(sequence)
+    for i, j in _groups(atoms):
+        whole = rows.get((i, j))
+        if (whole is None or recognizer.reject >= 1.0
+                or float(whole[10]) < max(recognizer.reject, LONE_MARK)):
+            continue
+        x0, _, _, _ = atoms[i][0]
+        x1 = atoms[j][0][0] + atoms[j][0][2]
+        inside = [k for k, d in enumerate(out) if x0 <= (d.box[0] + d.box[2] / 2) / factor < x1]
+        if len(inside) == 1:
+            d = out[inside[0]]
+            out[inside[0]] = DigitReading(None, float(whole[10]), "not_a_digit", d.box)
+    return out
 
 
 def _holds_two(atoms: list[Atom], centres: list[float]) -> bool:
