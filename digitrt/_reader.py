@@ -82,11 +82,12 @@ FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces
 # and either RULE_LENGTH line heights long or more (no digit is that wide) with at most
 # RULE_UNDER of the other ink below it or running past both ends of the number (an underline, a
 # ruled line), or BOX_LENGTH long or more with a parallel one below it, ends aligned (a box's top
-# and bottom). Measured where no other ink is within RULE_CLEAR line heights, its centre is
-# straight (within a pixel of a line, median), or, when it is RULE_FREEHAND line heights long or
-# more and runs on past the number's first or last ink by RULE_PAST, bowed by up to RULE_BOW and
-# wobbling by up to RULE_WOBBLE as an underline drawn freehand does: strokes of neighbouring
-# digits that run on are shorter, curve more, or end with the number.
+# and bottom; its sides and a comb's walls go with them, `_box_sides`). Measured where no other
+# ink is within RULE_CLEAR line heights, its centre is straight (within a pixel of a line,
+# median), or, when it is RULE_FREEHAND line heights long or more and runs on past the number's
+# first or last ink by RULE_PAST, bowed by up to RULE_BOW and wobbling by up to RULE_WOBBLE as an
+# underline drawn freehand does: strokes of neighbouring digits that run on are shorter, curve
+# more, or end with the number.
 RULE_ENDS = 0.3
 RULE_THICKNESS = 0.25
 RULE_SLANT = 0.1
@@ -311,9 +312,9 @@ class _Rule(NamedTuple):
 
 def _box_sides(rules: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], top: _Rule,
                bottom: _Rule) -> None:
-    """Mark the sides of the box whose top and bottom rules these are: the columns within a
-    rule's thickness inside each pair of ends inked for at least 80 % of the height between them
-    (a digit touching the side keeps its own columns)."""
+    """Mark the sides of the box whose top and bottom rules these are (the columns within a
+    rule's thickness inside each pair of ends inked for at least 80 % of the height between
+    them: a digit touching the side keeps its own columns), and the walls of a comb."""
     t = max(top.thickness, bottom.thickness)
     for xt, yt, xb, yb, outward in ((top.first, top.path[0], bottom.first, bottom.path[0], -1),
                                     (top.last, top.path[-1], bottom.last, bottom.path[-1], 1)):
@@ -323,6 +324,21 @@ def _box_sides(rules: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], top: _
         if y1 > y0 and x1 > x0:
             side = mask[y0:y1, x0:x1] > 0
             rules[y0:y1, x0:x1] |= (side & (side.mean(axis=0) >= 0.8)[None, :]).astype(np.uint8)
+    # A comb's walls between the digits: straight runs of columns no wider than the rules (and a
+    # pixel), inked over the whole height between top and bottom, paper on either side (a digit's
+    # stroke leaves gaps, slants, or is drawn with a wider pen than a form's print).
+    x0, x1 = max(top.first, bottom.first), min(top.last, bottom.last) + 1
+    y0 = int(max(top.path[x0 - top.first :].max(), 0) + t / 2) + 1
+    y1 = int(min(bottom.path[x0 - bottom.first :].min(), mask.shape[0]) - t / 2)
+    if y1 - y0 > 2 and x1 > x0:
+        inside = mask[y0:y1, x0:x1] > 0
+        cover = np.concatenate([[0.0], inside.mean(axis=0), [0.0]])
+        full = cover >= 0.98
+        starts = np.flatnonzero(full[1:] & ~full[:-1])
+        ends = np.flatnonzero(~full[1:] & full[:-1])
+        for a, b in zip(starts, ends, strict=True):
+            if b - a <= t + 1 and cover[a] < 0.5 and cover[b + 1] < 0.5:
+                rules[y0:y1, x0 + a : x0 + b] |= inside[:, a:b].astype(np.uint8)
 
 
 LINE_HEIGHT = 32  # the sequence model's input height (pixels)

@@ -16,7 +16,8 @@ separator drawn by the same pen after the first 1 to length-1 digits (a dot or a
 line, a dash at mid-height, or a wider space); exact match of the digits, by kind.
 
 "rules": as many numbers per kind of 2-8 digits, two in three standing apart, the rest tight,
-with a rule drawn on them: an underline, a box around the number, or ruled paper (`_rule`).
+with a rule drawn on them: an underline, a box around the number, a box per digit (a comb), or
+ruled paper (`_rule`).
 
 --validation composes the same kind of numbers from the training run's validation digits (MNIST
 training images it held out) and the validation fonts (training/fonts.py VALIDATION: no model
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -75,15 +77,17 @@ def compose(fields: list[U8], gap: tuple[float, float], rng: np.random.Generator
     width = sum(t.shape[1] for t in tiles) + int(0.7 * height * len(tiles)) + 2 * height
     canvas = np.zeros((height + 2 * jitter + 80, width), np.uint8)
     x = 40
+    spans = []
     for tile in tiles:
         y = 40 + jitter + int(rng.integers(-jitter, jitter + 1))
         h, w = tile.shape
         canvas[y : y + h, x : x + w] = np.maximum(canvas[y : y + h, x : x + w], tile)
+        spans.append((x, x + w))
         x += w + int(rng.uniform(*gap) * w)
     ys, xs = np.nonzero(canvas)
     canvas = canvas[:, : xs.max() + 40]
     if rule:
-        canvas = _rule(canvas, rule, height, pen, rng)
+        canvas = _rule(canvas, rule, height, pen, rng, spans)
     return (255 - canvas).astype(np.uint8)
 
 
@@ -159,7 +163,7 @@ def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: in
     return out
 
 
-RULES = ("underline", "box", "ruled")
+RULES = ("underline", "box", "comb", "ruled")
 
 
 def ruled(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
@@ -177,10 +181,12 @@ def ruled(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
     return out
 
 
-def _rule(canvas: U8, kind: str, height: int, pen: int, rng: np.random.Generator) -> U8:
+def _rule(canvas: U8, kind: str, height: int, pen: int, rng: np.random.Generator,
+          spans: list[tuple[int, int]]) -> U8:
     """`canvas` (ink bright on 0) on more paper with a rule drawn: an underline as long as the
     number or longer, touching it or just below it, slanting up to 6 %, half of them drawn
-    freehand (bowed and wobbling by up to 3 % of the height); a box around it, touching
+    freehand (bowed and wobbling by up to 3 % of the height); a comb (a thin box per digit, cut
+    halfway between neighbours); a box around it, touching
     it or up to a quarter of its height away; or ruled paper, two lighter thin lines edge to edge,
     one at the digits' foot and one above them. Underlines and boxes are drawn with 40-100 % of
     the number's pen."""
@@ -205,6 +211,14 @@ def _rule(canvas: U8, kind: str, height: int, pen: int, rng: np.random.Generator
     elif kind == "box":
         m = [round(rng.uniform(0, 0.25) * height) for _ in range(4)]
         cv2.rectangle(layer, (x0 - m[0], y0 - m[1]), (x1 + m[2], y1 + m[3]), 255, t, cv2.LINE_AA)
+    elif kind == "comb":  # a box per digit, sides shared, printed thin: 1-3 px
+        t = int(rng.integers(1, 4))
+        m = [round(rng.uniform(0.05, 0.25) * height) for _ in range(4)]
+        cuts = [x0 - m[0], *((a + b) // 2 + pad for (_, a), (b, _) in itertools.pairwise(spans)),
+                x1 + m[2]]
+        cv2.rectangle(layer, (cuts[0], y0 - m[1]), (cuts[-1], y1 + m[3]), 255, t, cv2.LINE_AA)
+        for c in cuts[1:-1]:
+            cv2.line(layer, (c, y0 - m[1]), (c, y1 + m[3]), 255, t, cv2.LINE_AA)
     else:
         level, t = int(rng.integers(135, 256)), int(rng.integers(1, 4))
         foot = round(y1 - rng.uniform(0, 0.1) * height)
