@@ -370,7 +370,7 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
         if "rules" in numbers:
             rules = numbers["rules"]
             lines += ["", f"With rules ({rules['numbers']} numbers of 2-8 digits, apart or tight, "
-                      "with an underline, a box or ruled paper drawn on them; digits only): "
+                      "with an underline, a box, a comb or ruled paper drawn on them; digits only): "
                       + ", ".join(f"{k} {pct(v, 1)}" for k, v in rules["by_kind"].items())
                       + f"; all {pct(rules['overall'], 1)}."]
     return lines
