@@ -327,9 +327,10 @@ def test_number_mode_reads_live_draws_boxes_and_saves_each_digit(qtbot, window):
         assert 20 <= by / ratio <= 120 and bh / ratio >= 100
 
     underline = [QPoint(40 + 12 * k, 246 + 4 * (k % 5 == 2)) for k in range(60)]
+    before = window.last_reading
     draw(qtbot, window.canvas, underline)  # touching the digits: a rule, not ink of theirs
-    qtbot.waitUntil(lambda: len(window.canvas.boxes) == 3, timeout=2000)
-    assert window.last_reading.text == "407"
+    qtbot.waitUntil(lambda: window.last_reading is not before, timeout=2000)
+    assert window.last_reading.text == "407" and len(window.canvas.boxes) == 3
     assert all((by + bh) / ratio <= 250 for (_, by, _, bh), _, _ in window.canvas.boxes)
     window.undo_button.click()  # the underline taken back
     qtbot.waitUntil(lambda: window.last_reading.text == "407", timeout=2000)
