@@ -240,6 +240,7 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
     inked = np.flatnonzero(mask.any(axis=0))
     ends = inked[0] + RULE_ENDS * line, inked[-1] - RULE_ENDS * line
     clear = round(RULE_CLEAR * line)
+    rows = np.arange(height)[:, None]
     found: list[_Rule] = []
     for x, y, w, h, _area in stats[1:].tolist():
         if x > ends[0] or x + w - 1 < ends[1]:
@@ -269,7 +270,6 @@ def _rules(mask: npt.NDArray[np.uint8], line: float) -> npt.NDArray[np.uint8] | 
             continue  # a digit's curve, or the strokes of several
         # The rule's band: the fitted curve, as thick as the rule and its wobble.
         path = np.asarray(np.polyval((bend, slope, offset), np.arange(w)), np.float64)
-        rows = np.arange(height)[:, None]
         offsets = rows - path[None, :]
         near = np.abs(offsets) <= thickness / 2 + 1 + 2 * wobble
         ink = mask[:, x : x + w] > 0

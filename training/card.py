@@ -349,31 +349,32 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
     ]
     if numbers:
         lines += ["", "Number test (`python -m training.numbers`; MNIST test digits and held-out "
-                  "fonts), exact match: " + ", ".join(f"{k} {pct(v, 1)}" for k, v in
-                                                      numbers["by_spacing"].items())
-                  + f"; all {pct(numbers['overall'], 1)}."]
+                  "fonts), exact match: " + _by(numbers, "by_spacing")]
         if "digits_alone" in numbers:
             alone = numbers["digits_alone"]
             lines += ["", "The same numbers if the reader found every digit exactly (each digit "
                       "composed alone at its number's height and pen, given to `predict`; a number "
-                      "right when all its digits are): " + ", ".join(
-                          f"{k} {pct(v, 1)}" for k, v in alone["by_spacing"].items())
-                      + f"; all {pct(alone['overall'], 1)}. The difference from the line above "
+                      "right when all its digits are): " + _by(alone, "by_spacing")
+                      + " The difference from the line above "
                       "is what finding the digits costs, or, where the reader is ahead, what the "
                       "sequence model's second opinion on unsure digits adds."]
         if "separators" in numbers:
             seps = numbers["separators"]
             lines += ["", f"With separators ({seps['numbers']} numbers of 3-8 digits standing apart, "
-                      "one separator drawn by the same pen; digits only): " + ", ".join(
-                          f"{k} {pct(v, 1)}" for k, v in seps["by_kind"].items())
-                      + f"; all {pct(seps['overall'], 1)}."]
+                      "one separator drawn by the same pen; digits only): "
+                      + _by(seps, "by_kind")]
         if "rules" in numbers:
             rules = numbers["rules"]
             lines += ["", f"With rules ({rules['numbers']} numbers of 2-8 digits, apart or tight, "
                       "with an underline, a box, a comb or ruled paper drawn on them; digits only): "
-                      + ", ".join(f"{k} {pct(v, 1)}" for k, v in rules["by_kind"].items())
-                      + f"; all {pct(rules['overall'], 1)}."]
+                      + _by(rules, "by_kind")]
     return lines
+
+
+def _by(result: dict, by: str) -> str:  # type: ignore[type-arg]
+    """A number-test result (training.numbers.measure) in words: each class, then all."""
+    return (", ".join(f"{k} {pct(v, 1)}" for k, v in result[by].items())
+            + f"; all {pct(result['overall'], 1)}.")
 
 
 def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]

@@ -70,9 +70,10 @@ def by_kind(model: digitrt.Model, kinds: dict) -> tuple[dict[str, float], dict[s
     """Per kind: the share rejected, the digit the accepted ones are most often read as, and the
     accepted drawings themselves (for `accepted_sheet`)."""
     rejected, read_as, accepted = {}, {}, {}
+    cut = threshold(model)
     for k, x in kinds.items():
         scored = model.run_scored(x)
-        kept = scored[:, 10] < threshold(model)
+        kept = scored[:, 10] < cut
         rejected[k], accepted[k] = round(float(1 - kept.mean()), 4), x[kept]
         if kept.any():
             read_as[k] = int(np.bincount(scored[kept, :10].argmax(1), minlength=10).argmax())
