@@ -5,6 +5,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Every tool of the test, lint, training and CI environment at the version CI tested
+# (requirements.lock); pyproject.toml keeps ranges. `make lock` moves it forward on purpose.
+LOCK := requirements.lock
+EXTRAS := gui,serve,train,bench,dev,ray
+PIP_LOCKED := $(BIN)/python -m pip install --quiet --constraint $(LOCK)
 SECOND_STAGE_EPOCHS := 10
 SECOND_STAGE_LR := 3e-4
 # Qt's wheels bundle Qt but not these system libraries (xcb-* are for a window on X11/Xvfb).
@@ -12,7 +17,7 @@ QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0
 	libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
 
-.PHONY: run test bench train train-sequence train-second-stage data lint screenshot wheel system-libs clean
+.PHONY: run test bench train train-sequence train-second-stage data lint screenshot wheel lock system-libs clean
 
 run: $(VENV)/.gui system-libs          ## open the drawing window (bundled CNN)
 	$(BIN)/python -m gui $(ARGS)
@@ -66,19 +71,35 @@ lint: $(VENV)/.dev
 screenshot: $(VENV)/.dev system-libs   ## docs/gui.png: the window with a drawn digit
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m gui.screenshot docs/gui.png
 
-wheel: $(VENV)/.dev
-	$(BIN)/python -m build --wheel --outdir dist
+wheel: build/wheel-venv/bin/python    ## dist/digitrt-*.whl, built in a small venv (build + hatchling only)
+	build/wheel-venv/bin/python -m build --wheel --no-isolation --outdir dist
 
-$(VENV)/bin/python:
+build/wheel-venv/bin/python: $(LOCK)
+	$(PYTHON) -m venv build/wheel-venv
+	build/wheel-venv/bin/python -m pip install --quiet --constraint $(LOCK) pip build hatchling
+
+# Move the lock forward: resolve pyproject.toml's ranges against today's index in a throw-away
+# venv and write what it installed. Review the diff, run `make clean test`, commit both.
+lock:
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet --upgrade pip
+	build/lock-venv/bin/python -m pip install --quiet ".[$(EXTRAS)]"
+	{ echo "# digitrt's test, lint, training and CI environment (Python 3.11, Linux x86_64)."; \
+	  echo "# Written by 'make lock' on $$(date -u +%F); the Makefile installs with --constraint."; \
+	  build/lock-venv/bin/python -m pip freeze --all --exclude digitrt; } > $(LOCK)
+	rm -rf build/lock-venv
+
+$(VENV)/bin/python: $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP_LOCKED) pip
 
-$(VENV)/.gui: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[gui]"
+$(VENV)/.gui: pyproject.toml $(LOCK) | $(VENV)/bin/python
+	$(PIP_LOCKED) -e ".[gui]"
 	touch $@
 
-$(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[gui,train,bench,dev,ray]"
+$(VENV)/.dev: pyproject.toml $(LOCK) | $(VENV)/bin/python
+	$(PIP_LOCKED) -e ".[$(EXTRAS)]"
 	touch $@ $(VENV)/.gui
 
 system-libs:                           ## Debian/Ubuntu: the libraries Qt loads, if missing

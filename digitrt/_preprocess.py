@@ -334,6 +334,7 @@ def center_by_mass(digit: GreyImage) -> FloatImage:
     # Two OpenCV calls rather than NumPy arithmetic: identical result, and cheaper with cold caches.
     placed = cv2.copyMakeBorder(digit, y0, MNIST_SIZE - h - y0, x0, MNIST_SIZE - w - x0,
                                 cv2.BORDER_CONSTANT, value=0)
-    # OpenCV's type stubs omit the documented dst=None ("allocate the output").
-    out = cv2.normalize(placed, None, 1.0, 0.0, cv2.NORM_INF, cv2.CV_32F)  # type: ignore[call-overload]
-    return cast(FloatImage, out)
+    # An explicit output array: every OpenCV release's type stubs accept it (not all accept None).
+    out = np.empty((MNIST_SIZE, MNIST_SIZE), np.float32)
+    cv2.normalize(placed, out, 1.0, 0.0, cv2.NORM_INF, cv2.CV_32F)
+    return out

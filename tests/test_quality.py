@@ -40,3 +40,44 @@ def test_public_api_is_small_and_documented():
     for name in digitrt.__all__:
         if name not in ("__version__", "ImageInput", "PREPROCESSING_VERSION"):
             assert getattr(digitrt, name).__doc__, name
+
+
+def _locked_versions() -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_lock_pins_every_dependency_within_pyproject_ranges():
+    """requirements.lock (what `make test` and CI install from) pins every runtime dependency
+    and every extra's, each at a version inside pyproject.toml's range."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"],
+              *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    pins = _locked_versions()
+    for text in wanted:
+        req = Requirement(text)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is not in requirements.lock; run `make lock`"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock has {req.name}=={pins[name]}, outside pyproject's {req.specifier}")
+
+
+def test_installed_tools_are_the_locked_versions():
+    """The environment running these tests is the lock's: the static checks above depend on
+    the exact mypy, ruff and OpenCV stubs (an unpinned upgrade once turned CI red)."""
+    from importlib.metadata import version
+
+    pins = _locked_versions()
+    for tool in ("mypy", "ruff", "opencv-python-headless", "numpy", "onnxruntime", "pytest"):
+        assert version(tool) == pins[tool], f"{tool} {version(tool)} is installed, the lock says {pins[tool]}"
