@@ -38,8 +38,8 @@ ACCEPTED = (
 
 def to_grey(image: ImageInput) -> GreyImage:
     """Return `image` as a 2-D uint8 array; raise ImageError for anything else."""
-    if isinstance(image, np.ndarray):
-        return _array_to_grey(image)
+    if isinstance(image, np.ndarray):  # np.matrix and other subclasses: as a plain array
+        return _array_to_grey(np.asarray(image))
     if isinstance(image, (bytes, bytearray, memoryview)):
         return _array_to_grey(_decode(bytes(image), "the given bytes"))
     if isinstance(image, (str, os.PathLike)):
@@ -133,7 +133,54 @@ def _decode(data: bytes, source: str) -> npt.NDArray[Any]:
     if kind == "jpeg" and ("Corrupt JPEG" in messages[0] or "Premature end" in messages[0]):
         raise ImageError(f"{source} is a corrupt or truncated JPEG "
                          f"({messages[0].strip().splitlines()[0]})")
+    if kind == "png":  # OpenCV applies a JPEG's EXIF orientation, not a PNG's (its eXIf chunk)
+        return _orient(np.asarray(decoded), _png_orientation(data))
     return np.asarray(decoded)
+
+
+def _png_orientation(data: bytes) -> int:
+    """The EXIF orientation (1-8) in a PNG's eXIf chunk; 1 (as stored) when there is none."""
+    i = 8
+    while i + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[i : i + 8])
+        if kind == b"eXIf":
+            return _tiff_orientation(data[i + 8 : i + 8 + length])
+        if kind in (b"IDAT", b"IEND"):
+            return 1
+        i += 12 + length
+    return 1
+
+
+def _tiff_orientation(exif: bytes) -> int:
+    """Tag 0x0112 of an EXIF (TIFF) block's first directory; 1 when absent or unreadable."""
+    order = {b"II": "<", b"MM": ">"}.get(exif[:2])
+    try:
+        if order is None:
+            return 1
+        (start,) = struct.unpack(order + "I", exif[4:8])
+        (count,) = struct.unpack(order + "H", exif[start : start + 2])
+        for k in range(min(count, 256)):
+            entry = exif[start + 2 + 12 * k : start + 14 + 12 * k]
+            tag, _type, _n, value = struct.unpack(order + "HHIH", entry[:10])
+            if tag == 0x0112:
+                return value if 1 <= value <= 8 else 1
+    except struct.error:
+        return 1
+    return 1
+
+
+def _orient(a: npt.NDArray[Any], orientation: int) -> npt.NDArray[Any]:
+    """The image turned upright for an EXIF orientation (2-8 mirror and/or rotate it)."""
+    if orientation in (5, 6, 7, 8):  # stored sideways: transpose first, then as 2 / 1 / 4 / 3
+        a = a.swapaxes(0, 1)
+        orientation = {5: 1, 6: 2, 7: 3, 8: 4}[orientation]
+    if orientation == 2:
+        a = a[:, ::-1]
+    elif orientation == 3:
+        a = a[::-1, ::-1]
+    elif orientation == 4:
+        a = a[::-1]
+    return np.ascontiguousarray(a)
 
 
 def _sniff(data: bytes) -> str | None:

@@ -160,6 +160,34 @@ class Model:
         if problem:
             raise ModelError(f"{str(self.path)!r} {problem}; digitrt needs {_SIGNATURE} of "
                              "probabilities")
+        self._check_extra_outputs(batch)
+
+    def _check_extra_outputs(self, batch: npt.NDArray[np.float32]) -> None:
+        """The optional outputs on the same test batch: `not_a_digit` a probability per image
+        ([N] in [0, 1]), `embedding` finite values, one row per image."""
+        extra = [n for n in (NOT_A_DIGIT, EMBEDDING) if n in self.output_names]
+        if not extra:
+            return
+        try:
+            values = dict(zip(extra, self._session.run(extra, {self.input_name: batch}), strict=True))
+        except Exception as e:
+            raise ModelError(f"{str(self.path)!r} failed a test run of {extra}: {first_line(e)}") from None
+        score = values.get(NOT_A_DIGIT)
+        if score is not None:
+            score = np.asarray(score)
+            if score.shape not in ((2,), (2, 1)) or not np.isfinite(score).all() or (
+                    score.min() < 0 or score.max() > 1):
+                raise ModelError(
+                    f"{str(self.path)!r} output {NOT_A_DIGIT!r} gave {score.ravel()[:4].tolist()} "
+                    f"(shape {score.shape}) for a batch of 2; digitrt needs a probability in "
+                    "[0, 1] per image, shape [N]")
+        embedding = values.get(EMBEDDING)
+        if embedding is not None:
+            embedding = np.asarray(embedding)
+            if embedding.ndim != 2 or len(embedding) != 2 or not np.isfinite(embedding).all():
+                raise ModelError(
+                    f"{str(self.path)!r} output {EMBEDDING!r} gave shape {embedding.shape} "
+                    "with NaN or infinite values for a batch of 2; digitrt needs finite [N, D]")
 
     def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """The model's probabilities for a ready batch.

@@ -20,12 +20,13 @@ import hashlib
 import io
 import math
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import ModelError
+from ._errors import ArgumentTypeError, ArgumentValueError, ModelError
 
 EMBEDDING = "embedding"
 # Chosen on simulated writers made from the *training* fonts, three digits of each written
@@ -47,6 +48,7 @@ class Profile:
 
     def __init__(self, embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.integer],
                  model_sha256: str, gate: float = GATE, weight: float = WEIGHT) -> None:
+        embeddings, labels = _checked(embeddings, labels, gate, weight)
         order = np.argsort(labels, kind="stable")
         e = np.asarray(embeddings, np.float32)[order]
         norms = np.linalg.norm(e, axis=1, keepdims=True)
@@ -92,8 +94,15 @@ class Profile:
         p[:] = adjusted / adjusted.sum(axis=1, keepdims=True)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the profile to `path` (a small .npz), atomically."""
-        target = Path(path)
+        """Write the profile to `path` (a small .npz), atomically; an existing regular file there
+        is replaced, anything else (a folder, a FIFO, a device) is refused."""
+        target = Path(_checked_path(path))
+        try:
+            if target.exists() and not target.is_file():
+                raise ModelError(f"cannot write the profile to {str(target)!r}: it exists and is not "
+                                 "a regular file (a folder, FIFO or device); choose a file name")
+        except OSError as e:  # e.g. a name too long for the file system
+            raise ModelError(f"cannot write the profile {str(target)!r}: {e.strerror or e}") from None
         buffer = io.BytesIO()
         np.savez(buffer, format=np.array(FORMAT), embeddings=self.embeddings, labels=self.labels,
                  model_sha256=np.array(self.model_sha256), gate=self.gate, weight=self.weight)
@@ -112,10 +121,11 @@ class Profile:
         from ._image import _read_file
 
         try:  # the same bounded, regular-files-only reading as images; numpy then reads memory
-            data = _read_file(path)
+            data = _read_file(_checked_path(path))
         except ImageError as e:
             raise ModelError(f"cannot read the profile: {e}") from None
         try:
+            _check_unpacked_size(data, path)
             with np.load(io.BytesIO(data), allow_pickle=False) as f:
                 if str(f["format"]) != FORMAT:
                     raise ModelError(f"{os.fspath(path)!r} is not a digitrt profile "
@@ -133,6 +143,52 @@ class Profile:
                              f"(sha256 {made_for[:12]}...), not {model_name} "
                              f"(sha256 {model_sha256[:12]}...); adapt again with this model")
         return profile
+
+
+MAX_SAMPLES = 100_000  # samples in one profile (a writer enrols tens to hundreds)
+MAX_UNPACKED = 256 * 1024 * 1024  # bytes a profile's arrays may take once unpacked
+
+
+def _checked(embeddings: object, labels: object, gate: float, weight: float
+             ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """The profile's values, or ModelError saying which is unusable: embeddings (n, D) finite,
+    labels (n,) digits 0-9, gate in [0, 1], weight finite and >= 0."""
+    e, y = np.asarray(embeddings), np.asarray(labels)
+    if e.ndim != 2 or y.shape != (len(e),) or len(e) > MAX_SAMPLES:
+        raise ModelError(f"a profile needs embeddings (n, D) and labels (n,) with n <= {MAX_SAMPLES}; "
+                         f"got shapes {e.shape} and {y.shape}")
+    if e.dtype.kind not in "fiu" or not np.isfinite(e).all():
+        raise ModelError(f"a profile's embeddings must be finite numbers; got {e.dtype} with NaN, "
+                         "infinity or non-numbers")
+    if len(y) and (y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9):
+        raise ModelError(f"a profile's labels must be digits 0-9; got {y.dtype} values "
+                         f"from {y.min()!r} to {y.max()!r}")
+    if not 0.0 <= gate <= 1.0 or not (math.isfinite(weight) and 0.0 <= weight <= 1000.0):
+        raise ModelError(f"a profile's gate must be in [0, 1] and its weight in [0, 1000]; got "
+                         f"gate {gate!r}, weight {weight!r}")
+    return e.astype(np.float32), y.astype(np.int64)
+
+
+def _checked_path(path: object) -> str:
+    """`path` as a usable file name, or ArgumentTypeError / ArgumentValueError saying why."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"a profile path must be a str or os.PathLike, got "
+                                f"{type(path).__name__} {path!r:.60}")
+    name = os.fspath(path)
+    if not isinstance(name, str) or not name or "\0" in name:
+        raise ArgumentValueError(f"{name!r} is not a usable file name for a profile (empty, bytes, "
+                                 "or a NUL character); give a path such as 'me.profile'")
+    return name
+
+
+def _check_unpacked_size(data: bytes, path: object) -> None:
+    """Refuse a profile whose members would unpack to more than MAX_UNPACKED bytes (a small
+    deflated file can expand to gigabytes); zipfile never reads past the sizes checked here."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        total = sum(info.file_size for info in z.infolist())
+    if total > MAX_UNPACKED:
+        raise ModelError(f"the profile {path!s:.200} unpacks to {total:,} bytes; a digitrt profile "
+                         f"is at most {MAX_UNPACKED:,}")
 
 
 def file_sha256(path: Path) -> str:

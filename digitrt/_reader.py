@@ -43,10 +43,10 @@ fonts no model trains on (`--validation`).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import statistics
+import threading
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._cv import cv2
+from ._errors import ImageError
 from ._image import ImageInput, to_grey
 from ._models import SEQUENCE_FILE, bundled_file
 from ._preprocess import (
@@ -76,6 +77,10 @@ SEPARATOR_HEIGHT = 0.45  # marks lower than this share of the line height are se
 SPLIT_WIDTH = 0.65  # groups wider than this many line heights are cut into atoms...
 ATOM_WIDTH = 0.25  # ...about this wide (over-segmented: the DP joins the pieces of each digit)
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
+SINGLE_WIDTH = 0.9  # ink no wider than this share of its height, with one full-height stroke at
+#                    most, is one digit when predict reads a digit in it
+MAX_MARKS = 300  # more separate marks than this are refused (ImageError): not a number
+MAX_WORK_PIXELS = 4_000_000  # nor is a working copy larger than this (ImageError)
 # Rules (underlines, ruled lines, boxes) are taken out before the digits are found. A rule is a
 # stroke along the whole number (from within RULE_ENDS line heights of its first ink to within
 # RULE_ENDS of its last), at most RULE_THICKNESS line heights thick, sloping at most RULE_SLANT,
@@ -161,6 +166,12 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
     small, factor = grey, 1
     while small.shape[0] >= 2 * WORK_HEIGHT and min(small.shape) >= 4:
         small, factor = halve(small), factor * 2
+    if small.size > MAX_WORK_PIXELS:  # a ribbon thousands of digits long, or a thin tall strip
+        raise ImageError(
+            f"read() reads one line of digits, and this {grey.shape[1]}x{grey.shape[0]} image would "
+            f"be {small.shape[1]}x{small.shape[0]} pixels at its working scale, more than "
+            f"{MAX_WORK_PIXELS:,} (a line about {MAX_WORK_PIXELS // WORK_HEIGHT ** 2} digits long); "
+            "crop it to the number")
     background, spread = border_levels(small)
     if spread > UNEVEN_LEVEL:
         flat = flatten_light(grey, small, factor)
@@ -201,14 +212,24 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
 
 
 def _components(mask: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int32], list[Atom]]:
-    """Connected components of the ink and their boxes; specks (under 3 pixels) left out."""
+    """Connected components of the ink and their boxes; specks (under 3 pixels) left out.
+
+    Raises:
+        ImageError: more than MAX_MARKS marks: not a number (a grid of dots, a dashed line,
+            noise); reading them all would take time and memory without bound.
+    """
     # 16-bit labels: OpenCV gathers their stats about 2.5x faster (120 against 290 us on the
     # 800x250 benchmark line), and they hold every component a mask this size can have.
     h, w = mask.shape
     ltype = cv2.CV_16U if ((h + 1) // 2) * ((w + 1) // 2) < 65535 else cv2.CV_32S
     _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
-    comps: list[Atom] = [((int(s[0]), int(s[1]), int(s[2]), int(s[3])), (i,))
-                         for i, s in enumerate(stats[1:], 1) if s[4] >= 3]
+    kept = np.flatnonzero(stats[1:, 4] >= 3) + 1
+    if len(kept) > MAX_MARKS:
+        raise ImageError(f"the image holds {len(kept)} separate marks; read() reads numbers of at "
+                         f"most {MAX_MARKS} marks (about {MAX_MARKS // 3} digits): crop the image "
+                         "to the number, or use predict() for a single digit")
+    comps: list[Atom] = [((int(s[0]), int(s[1]), int(s[2]), int(s[3])), (int(i),))
+                         for i, s in zip(kept, stats[kept].tolist(), strict=True)]
     return np.asarray(labels, np.int32), comps
 
 
@@ -320,7 +341,7 @@ def _box_sides(rules: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], top: _
                                     (top.last, top.path[-1], bottom.last, bottom.path[-1], 1)):
         x0 = int(max(0, min(xt, xb) - 2 - (0 if outward < 0 else t)))
         x1 = int(min(mask.shape[1], max(xt, xb) + 3 + (t if outward < 0 else 0)))
-        y0, y1 = int(yt + t / 2), int(yb - t / 2) + 1
+        y0, y1 = max(0, int(yt + t / 2)), min(mask.shape[0], int(yb - t / 2) + 1)
         if y1 > y0 and x1 > x0:
             side = mask[y0:y1, x0:x1] > 0
             rules[y0:y1, x0:x1] |= (side & (side.mean(axis=0) >= 0.8)[None, :]).astype(np.uint8)
@@ -368,13 +389,21 @@ FRAME = 4  # line pixels per frame of the sequence model
 MAX_LINE = 1024  # longer lines (a ribbon of ink, or about 50 digits) are not read by it: memory
 
 
-@functools.lru_cache(maxsize=1)
-def sequence_session() -> Any:
-    """The bundled sequence model's onnxruntime session, built on first use (one per process;
-    onnxruntime sessions may be run from several threads)."""
-    from ._model import open_session
+_session_lock = threading.Lock()
+_session: list[Any] = []
 
-    return open_session(bundled_file(SEQUENCE_FILE, "sequence model"), "the sequence model")
+
+def sequence_session() -> Any:
+    """The bundled sequence model's onnxruntime session, built on first use under a lock (one
+    per process, however many threads ask at once; onnxruntime sessions may be run from several
+    threads)."""
+    with _session_lock:
+        if not _session:
+            from ._model import open_session
+
+            _session.append(open_session(bundled_file(SEQUENCE_FILE, "sequence model"),
+                                         "the sequence model"))
+        return _session[0]
 
 
 def decode_frames(frames: npt.NDArray[np.float32]) -> list[tuple[int, float, int, int]]:
@@ -512,8 +541,11 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
     atoms, small, labels, tall, background, factor, ruled = find_atoms(grey)
     if not atoms:
         return Reading("", [], 0.0)
-    if len(atoms) == 1 and not ruled:  # exactly what predict answers (the decoded image, not decoded again)
-        return _single(recognizer.predict(grey), atoms[0][0], factor)
+    if not ruled and (len(atoms) == 1 or _one_digit_shape(atoms, tall)):
+        # exactly what predict answers (the decoded image, not decoded again)
+        single = recognizer.predict(grey)
+        if len(atoms) == 1 or single.status == "digit":
+            return _single(single, _union([a[0] for a in atoms]), factor)
     seen, sequence = None, None
     if len(_groups(atoms)) < len(atoms):  # a stroke group was cut: neighbours may touch
         seen = line_frames(atoms, small, labels, background)
@@ -584,6 +616,14 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
                 digits[k] = _second_opinion(digits[k], rows[ordered[k]][:10], found[k], seen,
                                             recognizer.unsure_below)
     return _reading(digits)
+
+
+def _one_digit_shape(atoms: list[Atom], tall: frozenset[int]) -> bool:
+    """Whether pieces of ink make the shape of one digit, not of a number: together no wider
+    than SINGLE_WIDTH of their height, and at most one full-height stroke (a 4 or a 7 drawn in
+    two pieces; "11" and "17" have two)."""
+    _, _, w, h = _union([a[0] for a in atoms])
+    return w <= SINGLE_WIDTH * h and len(tall.intersection(_ids(atoms))) <= 1
 
 
 def _reading(digits: list[DigitReading]) -> Reading:

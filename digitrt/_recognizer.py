@@ -318,6 +318,9 @@ def _load_samples(samples: object) -> tuple[npt.NDArray[np.float32], npt.NDArray
     """Preprocessed sample images and their digits, from a folder, a store or (image, digit)
     pairs; what cannot be used is skipped and counted in one warning at adapt's caller."""
     if isinstance(samples, (str, os.PathLike)):
+        if not os.path.isdir(samples):
+            raise ArgumentValueError(f"samples folder {os.fspath(samples)!r} does not exist or is "
+                                     "not a folder; give DIR with DIR/<digit>/*.png")
         samples = SampleStore(samples)
     if isinstance(samples, SampleStore):
         return samples._load(stacklevel=4)

@@ -110,24 +110,49 @@ class SampleStore:
                                skipped)
 
     def _pairs(self, skipped: Counter[str]) -> Iterator[tuple[Path, int]]:
-        """(file, digit) for every file in a 0-9 folder; what is not is counted in `skipped`."""
-        for path in sorted(self.root.rglob("*")) if self.root.is_dir() else ():
-            if path.is_dir():
-                if path.parent == self.root and not any(p.is_file() for p in path.rglob("*")):
-                    skipped["empty folder"] += 1
-                continue
-            folder = path.parent.name
-            if path.parent.parent != self.root or len(folder) != 1 or folder not in DIGITS:
+        """(file, digit) for every file in a 0-9 folder; what is not is counted in `skipped`.
+        Two levels only (the layout has no more): however deep or looped the folders below,
+        nothing is walked into."""
+        for entry in _sorted_entries(self.root, skipped) if self.root.is_dir() else ():
+            if entry.name.startswith("."):
+                continue  # a temporary file of a save in progress, or a hidden folder
+            if not _is_dir(entry):
                 skipped["not in a 0-9 folder"] += 1
-            elif path.name.startswith("."):
-                continue  # a temporary file of a save in progress
-            elif path.suffix.lower() not in IMAGE_SUFFIXES:
-                skipped["not an image"] += 1
-            else:
-                yield path, int(folder)
+                continue
+            inside = [e for e in _sorted_entries(Path(entry.path), skipped)
+                      if not e.name.startswith(".")]
+            if len(entry.name) != 1 or entry.name not in DIGITS:
+                skipped["not in a 0-9 folder"] += len(inside)
+                continue
+            if not inside:
+                skipped["empty folder"] += 1
+            for e in inside:
+                if _is_dir(e):
+                    skipped["not in a 0-9 folder"] += 1
+                elif Path(e.name).suffix.lower() not in IMAGE_SUFFIXES:
+                    skipped["not an image"] += 1
+                else:
+                    yield Path(e.path), int(entry.name)
 
     def __repr__(self) -> str:
         return f"SampleStore({str(self.root)!r})"
+
+
+def _sorted_entries(folder: Path, skipped: Counter[str]) -> list[os.DirEntry[str]]:
+    """A folder's entries by name; an unreadable folder is counted in `skipped`, not raised."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError:
+        skipped["unreadable folder"] += 1
+        return []
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symlink loop, a vanished entry
+        return False
 
 
 def _encode_png(image: npt.NDArray[Any]) -> bytes:

@@ -21,17 +21,17 @@ import numpy as np
 
 import digitrt
 
-from . import synth
+from . import real, synth
 from .augment import augment_batch
 from .fonts import HELD_OUT, TRAINING
-from .mix import measure, test_sets
+from .mix import measure, measure_real, real_validation_sets, test_sets
 from .mnist import load_mnist
 from .train import SEED
 
 
-def figures(model: digitrt.Model, digit_sets, negatives) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """`mix.measure` on an ONNX model, rounded for the JSON (a model without a not-a-digit
-    output, v1, never rejects)."""
+def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """`mix.measure` (and `mix.measure_real` on the real validation writers) on an ONNX model,
+    rounded for the JSON (a model without a not-a-digit output, v1, never rejects)."""
     cut = threshold(model)
 
     def outputs(x):  # type: ignore[no-untyped-def]
@@ -39,6 +39,8 @@ def figures(model: digitrt.Model, digit_sets, negatives) -> dict:  # type: ignor
         return scored[:, :10], scored[:, 10]
 
     r = measure(outputs, digit_sets, negatives, cut)
+    if real_sets is not None:
+        r["real_validation"] = measure_real(outputs, real_sets, cut)
     for key in ("accuracy", "rejected", "ece"):
         r[key] = {k: round(v, 5) for k, v in r[key].items()}
     r["auroc"] = round(r["auroc"], 5)
@@ -151,16 +153,21 @@ def main(argv: list[str] | None = None) -> int:
     mnist = load_mnist(args.data, mirrors=())
     digit_sets, negatives = test_sets(mnist.test_images, mnist.test_labels, SEED)
     kinds = held_out_kinds(mnist.test_images, SEED)
+    writers = real.mnist_writers()
+    val_idx, _ = real.writer_split(writers)
+    real_sets = real_validation_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
+                                     writers[val_idx], SEED + 5)
     results = {}
     for spec in args.models:
         name, path = spec.split("=", 1)
         model = digitrt.Model(path)
-        results[name] = figures(model, digit_sets, negatives)
+        results[name] = figures(model, digit_sets, negatives, real_sets)
         rejected, read_as, accepted = by_kind(model, kinds)
         results[name]["rejected_by_kind"], results[name]["accepted_as_by_kind"] = rejected, read_as
         if name == "cnn-int8":  # the default
             accepted_sheet(rejected, accepted, args.out / "sheet_accepted_negatives.png")
-        print(name, json.dumps(results[name]["accuracy"]), results[name]["auroc"])
+        print(name, json.dumps(results[name]["accuracy"]), results[name]["auroc"],
+              json.dumps(results[name]["real_validation"], indent=1))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "evaluation.json").write_text(json.dumps(results, indent=1) + "\n")
     reliability_plot(results, args.out / "reliability.png")

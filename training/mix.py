@@ -17,8 +17,10 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from . import synth
-from .augment import augment_batch, preprocess_all
+from digitrt import preprocess
+
+from . import real, synth
+from .augment import augment_batch, preprocess_all, render_on_canvas
 from .fonts import HELD_OUT, TRAINING
 
 NOT_A_DIGIT = 10  # the eleventh class
@@ -67,8 +69,19 @@ U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 Field = Callable[[np.random.Generator], U8]
 
+# Real people's writing per epoch, relative to the number of MNIST digits (model v3's second
+# stage; training/real.py): optdigits' 30 writers' bitmaps (2,880, each about twice an epoch),
+# pendigits' 30 writers' pen digits, Omniglot's training alphabets as not-a-digit drawings (each
+# drawing twice in the pool, with pens of random widths).
+REAL_SHARE, PEN_SHARE, OMNIGLOT_SHARE = 0.10, 0.07, 0.05
+# Of real bitmaps: drawn as a scanner gives them (blocky, 40-60 px), or as stored (32x32 binary);
+# the rest go on a random canvas like every other item.
+SCANNED_SHARE, BITMAP_SHARE = 0.3, 0.15
+DOCUMENT_SHARE = 0.15  # of MNIST and real digits: cropped from a scanned document instead
+
 # Item kinds: what `field` draws for (kind, ref).
-MNIST, STROKES, STYLED, FONT, TEMPLATE, NEGATIVE = range(6)
+MNIST, STROKES, STYLED, FONT, TEMPLATE, NEGATIVE, REAL, PEN, OMNIGLOT = range(9)
+DIGIT_KINDS = (MNIST, STROKES, STYLED, REAL)  # the kinds a document crop is made of
 TEMPLATE_NAMES = tuple(synth.TEMPLATES)
 
 
@@ -77,11 +90,16 @@ class Mix:
 
     def __init__(self, images: U8, labels: npt.NDArray[np.uint8], seed: int,
                  fonts: tuple[str, ...] = TRAINING,
-                 negatives: tuple[str, ...] = synth.TRAINING_NEGATIVES) -> None:
+                 negatives: tuple[str, ...] = synth.TRAINING_NEGATIVES, with_real: bool = True) -> None:
         """`fonts` and `negatives` (generator names): every training font and generator, or the
-        first stage's (fonts.BASE, synth.BASE_NEGATIVES; training/train.py --base)."""
+        first stage's (fonts.BASE, synth.BASE_NEGATIVES; training/train.py --base). `with_real`:
+        real people's writing too (training/real.py's training part)."""
         self.images, self.labels, self.seed = images, labels, seed
         n = len(images)
+        self.with_real = with_real
+        self.n_real, self.n_pen, self.n_omniglot = (
+            (round(REAL_SHARE * n), round(PEN_SHARE * n), round(OMNIGLOT_SHARE * n)) if with_real
+            else (0, 0, 0))
         self.n_fonts, self.n_templates = round(FONT_SHARE * n), round(TEMPLATE_SHARE * n)
         self.n_negatives = round(NEGATIVE_SHARE * n)
         rng = np.random.default_rng([seed, 11])
@@ -103,6 +121,16 @@ class Mix:
                                 p=share / share.sum())
         self.negatives = [synth.negative(negatives[g], rng, fonts, images)
                           for g in generators]
+        if with_real:
+            bitmaps = [real.optdigits(part) for part in ("tra", "cv")]
+            self.bitmaps = np.concatenate([b.images for b in bitmaps])
+            self.bitmap_labels = np.concatenate([b.labels for b in bitmaps])
+            self.bitmap_fields = np.stack([real.bitmap_field(b) for b in self.bitmaps])
+            points, self.pen_labels = real.pendigits()
+            self.pens = np.stack([real.pen_field(p, int(d), rng)
+                                  for p, d in zip(points, self.pen_labels, strict=True)])
+            drawings = real.omniglot(real.OMNIGLOT_TRAINING)
+            self.omniglot = np.stack([real.omniglot_field(d, rng) for d in drawings for _ in (0, 1)])
 
     def epoch(self, epoch: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
                                           npt.NDArray[np.uint8]]:
@@ -115,13 +143,22 @@ class Mix:
         fonts = rng.choice(len(self.fonts), self.n_fonts, replace=False)
         templates = rng.choice(len(self.templates), self.n_templates, replace=False)
         negatives = rng.choice(len(self.negatives), self.n_negatives, replace=False)
+        real_refs = (rng.choice(len(self.bitmaps), self.n_real) if self.with_real
+                     else np.zeros(0, np.int64))
+        pens = rng.choice(len(self.pens), self.n_pen, replace=False) if self.with_real else real_refs[:0]
+        omniglot = (rng.choice(len(self.omniglot), self.n_omniglot, replace=False) if self.with_real
+                    else real_refs[:0])
         all_kinds = np.concatenate([kinds, np.full(len(fonts), FONT),
                                     np.full(len(templates), TEMPLATE),
-                                    np.full(len(negatives), NEGATIVE)])
-        refs = np.concatenate([np.arange(n), fonts, templates, negatives])
+                                    np.full(len(negatives), NEGATIVE), np.full(len(real_refs), REAL),
+                                    np.full(len(pens), PEN), np.full(len(omniglot), OMNIGLOT)])
+        refs = np.concatenate([np.arange(n), fonts, templates, negatives, real_refs, pens, omniglot])
         labels = np.concatenate([self.labels, self.font_labels[fonts],
                                  self.template_labels[templates],
-                                 np.full(len(negatives), NOT_A_DIGIT)]).astype(np.uint8)
+                                 np.full(len(negatives), NOT_A_DIGIT),
+                                 self.bitmap_labels[real_refs] if self.with_real else real_refs[:0],
+                                 self.pen_labels[pens] if self.with_real else real_refs[:0],
+                                 np.full(len(omniglot), NOT_A_DIGIT)]).astype(np.uint8)
         order = rng.permutation(len(all_kinds))
         return all_kinds[order], refs[order], labels[order]
 
@@ -138,13 +175,37 @@ class Mix:
             return self.fonts[ref]
         if kind == TEMPLATE:
             return self.templates[ref]
+        if kind == REAL:
+            return self.bitmap_fields[ref]
+        if kind == PEN:
+            return self.pens[ref]
+        if kind == OMNIGLOT:
+            return self.omniglot[ref]
         return self.negatives[ref]
+
+    def canvas(self, kind: int, ref: int, rng: np.random.Generator) -> U8:
+        """One item as a user's input: a real bitmap scanned or as stored, a digit cropped from a
+        document, or (most items) its field on a random canvas (augment.render_on_canvas)."""
+        if kind < 0:  # a user's own drawing: train.py puts it in after preprocessing
+            return np.zeros((28, 28), np.uint8)
+        if kind == REAL:
+            r = rng.random()
+            if r < SCANNED_SHARE:
+                return real.scanned(self.bitmaps[ref], rng)
+            if r < SCANNED_SHARE + BITMAP_SHARE:
+                return real.small_bitmap(self.bitmaps[ref])
+        field = self.field(kind, ref)
+        if self.with_real and kind in DIGIT_KINDS and rng.random() < DOCUMENT_SHARE:
+            return real.document_crop(field, rng, self.images)
+        return render_on_canvas(field, rng)
 
     def batch(self, kinds: npt.NDArray[np.int64], refs: npt.NDArray[np.int64],
               rng: np.random.Generator) -> F32:
-        """Put a batch's fields on random canvases and preprocess them: (N, 28, 28, 1)."""
-        return augment_batch([self.field(int(k), int(r)) if k >= 0 else np.zeros((28, 28), np.uint8)
-                            for k, r in zip(kinds, refs, strict=True)], rng)
+        """Each item of a batch as a user's input, preprocessed: (N, 28, 28, 1)."""
+        out = np.empty((len(kinds), 28, 28, 1), np.float32)
+        for i, (k, r) in enumerate(zip(kinds, refs, strict=True)):
+            out[i, :, :, 0] = preprocess(self.canvas(int(k), int(r), rng))
+        return out
 
 
 # ---------------------------------------------------------------- fixed test sets
@@ -197,6 +258,10 @@ def negative_sets(test_images: U8, seed: int, per_set: int = 1500) -> dict[str, 
         f"{APART} slash in held-out fonts": augment_batch(slashes, rng),
         f"{APART} half a digit (MNIST test)": augment_batch(halves, rng),
         "training generators, new drawings": augment_batch(seen, rng),
+        f"Omniglot {', '.join(real.OMNIGLOT_TEST)} (real, held out)": augment_batch(
+            [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_TEST)], rng),
+        f"{APART} Omniglot {', '.join(real.OMNIGLOT_APART)} (real)": augment_batch(
+            [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_APART)], rng),
     }
 
 
@@ -214,6 +279,69 @@ def validation_sets(images: U8, labels: npt.NDArray[np.uint8], seed: int
     negatives = [synth.negative(str(rng.choice(synth.TRAINING_NEGATIVES)), rng, TRAINING, images)
                  for _ in range(1500)]
     return augment_batch(fields, rng), np.asarray(y, np.uint8), augment_batch(negatives, rng)
+
+
+RealSets = tuple[dict[str, tuple[F32, npt.NDArray[np.uint8], npt.NDArray[np.int64]]], dict[str, F32]]
+
+
+def real_validation_sets(images: U8, labels: npt.NDArray[np.uint8], writers: npt.NDArray[np.int64],
+                         seed: int) -> RealSets:
+    """Where model v3's decisions are made: real writers no model trains on, drawn as users'
+    inputs look. Digits (x, y, writer): optdigits' writer-independent forms scanned, as stored
+    and on canvases; the MNIST validation writers' digits (`images`, `labels`, `writers`) on
+    canvases and cropped from documents. Not-a-digit: Omniglot's validation alphabets."""
+    rng = np.random.default_rng([seed, 404])
+    windep = real.optdigits("windep")
+
+    def prep(canvases: list[U8]) -> F32:
+        return np.stack([preprocess(c) for c in canvases])[..., None]
+
+    form = windep.writers
+    n_docs = min(2000, len(images))
+    sets = {
+        "optdigits forms, scanned": (prep([real.scanned(b, rng) for b in windep.images]),
+                                     windep.labels, form),
+        "optdigits forms, 32x32 bitmaps": (prep([real.small_bitmap(b) for b in windep.images]),
+                                           windep.labels, form),
+        "optdigits forms, on canvases": (augment_batch([real.bitmap_field(b) for b in windep.images],
+                                                       rng), windep.labels, form),
+        "MNIST validation writers, on canvases": (augment_batch(images, rng), labels, writers),
+        "MNIST validation writers, cropped from documents": (
+            prep([real.document_crop(f, rng, images) for f in images[:n_docs]]), labels[:n_docs],
+            writers[:n_docs]),
+    }
+    alphabets = real.omniglot(real.OMNIGLOT_VALIDATION)
+    negatives = {f"Omniglot {', '.join(real.OMNIGLOT_VALIDATION)}":
+                 augment_batch([real.omniglot_field(d, rng) for d in alphabets], rng)}
+    return sets, negatives
+
+
+def measure_real(outputs: Outputs, sets: RealSets, threshold: float) -> dict:  # type: ignore[type-arg]
+    """A model's figures on real writers: per set the best guess's accuracy, the share rejected
+    at `threshold`, the answer's accuracy (right and not rejected), the worst writer's best-guess
+    accuracy; pooled ECE; per not-a-digit set the share rejected."""
+    digit_sets, negatives = sets
+    figures: dict = {"sets": {}, "rejected": {}}  # type: ignore[type-arg]
+    conf, right = [], []
+    for name, (x, y, writers) in digit_sets.items():
+        p, score = outputs(x)
+        ok = p.argmax(1) == y
+        per_writer = [float(ok[writers == w].mean()) for w in np.unique(writers)
+                      if (writers == w).sum() >= 20]
+        figures["sets"][name] = {
+            "best_guess": round(float(ok.mean()), 5),
+            "rejected": round(float((score >= threshold).mean()), 5),
+            "answered_right": round(float((ok & (score < threshold)).mean()), 5),
+            "worst_writer": round(min(per_writer), 5), "writers": len(per_writer)}
+        conf.append(p.max(1))
+        right.append(ok)
+    accuracies = [s["best_guess"] for s in figures["sets"].values()]
+    figures["mean_best_guess"] = round(float(np.mean(accuracies)), 5)
+    figures["rejected_digits"] = round(float(np.mean([s["rejected"] for s in figures["sets"].values()])), 5)
+    figures["ece"] = round(expected_calibration_error(np.concatenate(conf), np.concatenate(right)), 5)
+    for name, x in negatives.items():
+        figures["rejected"][name] = round(float((outputs(x)[1] >= threshold).mean()), 5)
+    return figures
 
 
 def test_sets(images: U8, labels: npt.NDArray[np.uint8], seed: int

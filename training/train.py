@@ -29,9 +29,19 @@ import numpy.typing as npt
 
 from digitrt import PREPROCESSING_VERSION, Model, __version__
 
+from . import real
 from .custom import load_custom
 from .fonts import BASE, TRAINING
-from .mix import CLASSES, NOT_A_DIGIT, Mix, measure, test_sets, validation_sets
+from .mix import (
+    CLASSES,
+    NOT_A_DIGIT,
+    Mix,
+    measure,
+    measure_real,
+    real_validation_sets,
+    test_sets,
+    validation_sets,
+)
 from .mnist import load_mnist
 from .synth import BASE_NEGATIVES, TRAINING_NEGATIVES
 
@@ -307,13 +317,14 @@ def main(argv: list[str] | None = None) -> int:
     seed_keras(args.seed)
 
     mnist = load_mnist(args.data)
-    # The split and its drawings do not follow --seed: every model (and the number reader's
-    # checks) chooses its decisions on the same digits, which none of them trained on.
-    val_idx, train_idx = validation_split(len(mnist.train_images))
+    # The split and its drawings do not follow --seed: every model chooses its decisions on the
+    # same writers, whose digits none of them trained on (QMNIST's writer ids, training/real.py).
+    writers = real.mnist_writers()
+    val_idx, train_idx = real.writer_split(writers)
     if args.limit:
         train_idx, val_idx = train_idx[: args.limit], val_idx[: max(200, args.limit // 10)]
     mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed,
-              *training_data(args))
+              *training_data(args), with_real=not args.base)
     custom = (load_custom(args.custom) if args.custom is not None
               else (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)))
     if len(custom[1]):
@@ -323,20 +334,19 @@ def main(argv: list[str] | None = None) -> int:
     val = (np.concatenate([val_x, val_negatives]),
            np.concatenate([val_y, np.full(len(val_negatives), NOT_A_DIGIT, np.uint8)]))
 
+    real_sets = real_validation_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
+                                     writers[val_idx], SEED + 5)
+
     model, epochs, batches = compile_model(args, mix, custom)
     started = time.perf_counter()
     history = model.fit(batches, epochs=epochs, validation_data=val, verbose=2)
     train_seconds = time.perf_counter() - started
 
-    # ------------------------------------------------------------ decisions (validation only)
-    val_logits = model.predict(val_x, batch_size=500, verbose=0)
-    temperature = fit_temperature(val_logits, val_y)
-    digit_scores = heads(val_logits, temperature)["not_a_digit"]
-    threshold = float(np.quantile(digit_scores, 1 - FALSE_REJECTION))
-    threshold = round(min(max(threshold, 0.05), 0.95), 4)
-    negative_scores = heads(model.predict(val_negatives, batch_size=500, verbose=0), 1.0)["not_a_digit"]
-    log.info("temperature %.3f; not-a-digit threshold %.4f rejects %.2f %% of validation "
-             "negatives", temperature, threshold, 100 * float((negative_scores >= threshold).mean()))
+    # ------------------------------------------------------------ decisions (real writers only)
+    temperature, threshold = decide(model, real_sets)
+    real_figures = measure_real(keras_outputs(model, temperature), real_sets, threshold)
+    log.info("temperature %.3f; not-a-digit threshold %.4f; real validation: %s", temperature,
+             threshold, json.dumps(real_figures, indent=1))
 
     # ------------------------------------------------------------ evaluate (test set: only here)
     evaluation, results = evaluate(model, mnist, args.seed, temperature, threshold)
@@ -377,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         **evaluation,
         "temperature": temperature,
         "not_a_digit_threshold": threshold,
+        "real_validation": real_figures,
         "parity_max_abs_diff": parity,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
         "confusion": confusion(y, results["mnist_test"].argmax(1)).tolist(),
@@ -400,6 +411,27 @@ def main(argv: list[str] | None = None) -> int:
     log.info("  Keras vs onnxruntime max |diff| on 1000 test images: %.1e", parity)
     log.info("  wrote %s, %s", onnx_path, weights)
     return 0
+
+
+def keras_outputs(model, temperature: float):  # type: ignore[no-untyped-def]
+    """`outputs(x)` -> (probabilities, not-a-digit score) of a Keras model, as the ONNX file gives."""
+    def outputs(x):  # type: ignore[no-untyped-def]
+        out = heads(model.predict(x, batch_size=500, verbose=0), temperature)
+        return out["probabilities"], out["not_a_digit"]
+    return outputs
+
+
+def decide(model, real_sets) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """The calibration temperature and the not-a-digit threshold, chosen on real validation
+    writers only: the temperature minimising the digits' NLL, the threshold the score that
+    rejects FALSE_REJECTION of their digits."""
+    digit_sets = real_sets[0].values()
+    logits = np.concatenate([model.predict(x, batch_size=500, verbose=0) for x, _, _ in digit_sets])
+    labels = np.concatenate([y for _, y, _ in digit_sets])
+    temperature = fit_temperature(logits, labels)
+    scores = heads(logits, temperature)["not_a_digit"]
+    threshold = float(np.quantile(scores, 1 - FALSE_REJECTION))
+    return temperature, round(min(max(threshold, 0.05), 0.95), 4)
 
 
 def peak_learning_rate(args: argparse.Namespace) -> float:
