@@ -15,12 +15,17 @@ SECOND_STAGE_LR := 3e-4
 # Qt's wheels bundle Qt but not these system libraries (xcb-* are for a window on X11/Xvfb).
 QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 \
 	libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
-	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
+	chromium chromium-driver
+# (chromium and its driver: the web page's tests drive a real headless browser, tests/test_serve.py)
 
-.PHONY: run test bench train train-sequence train-second-stage data lint screenshot wheel lock system-libs clean
+.PHONY: run serve test bench train train-sequence train-second-stage data lint screenshot wheel lock system-libs clean
 
 run: $(VENV)/.gui system-libs          ## open the drawing window (bundled CNN)
 	$(BIN)/python -m gui $(ARGS)
+
+serve: $(VENV)/.dev                    ## the HTTP API and drawing page on http://127.0.0.1:8000/
+	$(BIN)/digitrt serve $(ARGS)
 
 test: $(VENV)/.dev system-libs         ## the whole test suite, then every benchmark once
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
@@ -102,7 +107,7 @@ $(VENV)/.dev: pyproject.toml $(LOCK) | $(VENV)/bin/python
 	$(PIP_LOCKED) -e ".[$(EXTRAS)]"
 	touch $@ $(VENV)/.gui
 
-system-libs:                           ## Debian/Ubuntu: the libraries Qt loads, if missing
+system-libs:                           ## Debian/Ubuntu: Qt's libraries and Chromium, if missing
 	@command -v dpkg >/dev/null || exit 0; \
 	missing=$$(for p in $(QT_SYSTEM_LIBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	[ -n "$$missing" ] || exit 0; \

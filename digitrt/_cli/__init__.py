@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from .._errors import DigitrtError
 from .._version import __version__
-from . import info_command, predict_command, read_command
+from . import info_command, predict_command, read_command, serve_command
 
-COMMANDS = (predict_command, read_command, info_command)
+COMMANDS = (predict_command, read_command, info_command, serve_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

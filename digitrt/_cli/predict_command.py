@@ -270,14 +270,7 @@ class Writer:
             if error:
                 line = {"file": name, "digit": None, "status": "error", "error": error}
             else:
-                p = result
-                line = {"file": name, "digit": p.digit, "confidence": round(p.confidence, 6),
-                        "status": p.status, "best_guess": p.best_guess,
-                        "not_a_digit_score": round(p.not_a_digit_score, 6),
-                        "probabilities": [round(float(v), 6) for v in p.probabilities]}
-                if self.top_k > 1:
-                    line["top"] = [{"digit": d, "probability": round(q, 6)}
-                                   for d, q in p.top(self.top_k)]
+                line = {"file": name, **record(result, self.top_k)}
             self.buffer.write(json.dumps(line) + "\n")  # ASCII: any name stays on one line
         else:
             assert self.csv is not None
@@ -295,6 +288,16 @@ class Writer:
             self.buffer.truncate()
         self.out.flush()
         self.pending = 0
+
+
+def record(p: Any, top_k: int = 1) -> dict[str, Any]:
+    """The JSON fields of one Prediction (the CLI's --json and the HTTP API's answer)."""
+    line = {"digit": p.digit, "confidence": round(p.confidence, 6), "status": p.status,
+            "best_guess": p.best_guess, "not_a_digit_score": round(p.not_a_digit_score, 6),
+            "unsure": p.unsure, "probabilities": [round(float(v), 6) for v in p.probabilities]}
+    if top_k > 1:
+        line["top"] = [{"digit": d, "probability": round(q, 6)} for d, q in p.top(top_k)]
+    return line
 
 
 def _text_line(name: str, p: Any, top_k: int) -> str:

@@ -1,0 +1,198 @@
+"""`digitrt serve`: an HTTP API and a drawing page over one Recognizer (needs the `serve` extra).
+
+Endpoints (the OpenAPI description is at /openapi.json):
+- GET  /                the drawing page (static files shipped in the wheel, no CDN)
+- GET  /health          {"status": "ok", "model": ..., "version": ...}
+- GET  /models          the bundled models (`digitrt.list_models()`) and the one serving
+- POST /predict         body: one PNG/JPEG/BMP image -> the CLI's --json fields and the top 3;
+                        with ?image=1 also "image" (the 28x28 the model saw, 0-255)
+- POST /read            body: one image -> text, confidence, digits with boxes
+- POST /predict_batch   body: JSON {"images": [base64 PNG/JPEG/BMP, ...]} (at most MAX_BATCH)
+
+Bad input answers 4xx with {"error": <what was received and what is accepted>}: an empty or
+oversized body, a wrong content type, an image that does not decode. Only bytes are read, never
+a path. Inference runs in worker threads with a time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from importlib import resources
+from typing import Any
+
+from .._errors import DigitrtError, ImageError
+from .._version import __version__
+
+MAX_BODY = 8 * 1024 * 1024  # bytes of one request body (a canvas PNG is tens of kilobytes)
+MAX_BATCH = 64  # images in one /predict_batch request
+TIMEOUT = 10.0  # seconds one request may compute
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/bmp", "application/octet-stream")
+# curl --data-binary sends this type unless told otherwise: the body is still the image's bytes.
+LENIENT_TYPES = ("application/x-www-form-urlencoded",)
+STATIC = resources.files(__package__) / "static"
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def create_app(recognizer: Any, *, workers: int = 1, max_body: int = MAX_BODY,
+               timeout: float = TIMEOUT) -> Any:
+    """The Starlette application serving `recognizer` (a digitrt.Recognizer), running the model
+    in at most `workers` threads at once."""
+    import anyio.to_thread
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    from .._cli.predict_command import record
+    from .._cli.read_command import record as read_record
+
+    async def body_of(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_body:
+            raise BadRequest(413, f"the body is {int(declared):,} bytes; at most {max_body:,} accepted")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body:
+                raise BadRequest(413, f"the body is over {max_body:,} bytes; at most {max_body:,} accepted")
+            chunks.append(chunk)
+        if not size:
+            raise BadRequest(400, "the body is empty; send one PNG, JPEG or BMP image as the body")
+        return b"".join(chunks)
+
+    def image_type(request: Request) -> None:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind and kind not in IMAGE_TYPES + LENIENT_TYPES:
+            raise BadRequest(415, f"content type {kind!r} received; send the image's bytes as "
+                                  f"{', '.join(IMAGE_TYPES)}")
+
+    limiter = anyio.CapacityLimiter(workers)
+
+    async def compute(function: Any, *args: Any) -> Any:
+        try:
+            return await asyncio.wait_for(anyio.to_thread.run_sync(
+                function, *args, limiter=limiter, abandon_on_cancel=True), timeout)
+        except TimeoutError:
+            raise BadRequest(503, f"the request took more than {timeout:g} s; try a smaller image") from None
+        except ImageError as e:
+            raise BadRequest(400, str(e)) from None
+        except DigitrtError as e:  # e.g. read() refusing an image that is no line of digits
+            raise BadRequest(422, str(e)) from None
+
+    async def predict(request: Request) -> Response:
+        image_type(request)
+        p = await compute(recognizer.predict, await body_of(request))
+        out = record(p, 3)
+        if request.query_params.get("image") == "1":  # the page shows what the model saw
+            out["image"] = (p.image * 255).round().astype("uint8").tolist()
+        return JSONResponse(out)
+
+    async def read(request: Request) -> Response:
+        image_type(request)
+        reading = await compute(recognizer.read, await body_of(request))
+        out = read_record("", reading)
+        del out["file"]
+        return JSONResponse(out)
+
+    async def predict_batch(request: Request) -> Response:
+        try:
+            payload = json.loads(await body_of(request))
+            images = payload["images"]
+            if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise BadRequest(400, 'send JSON {"images": ["<base64 of a PNG, JPEG or BMP>", ...]}') from None
+        if not 1 <= len(images) <= MAX_BATCH:
+            raise BadRequest(400, f"{len(images)} images received; send 1 to {MAX_BATCH}")
+        try:
+            data = [base64.b64decode(i, validate=True) for i in images]
+        except (binascii.Error, ValueError):
+            raise BadRequest(400, "an item of 'images' is not valid base64") from None
+
+        def run() -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            for r in recognizer.predict_iter(data):
+                out.append({"status": "error", "error": str(r)} if isinstance(r, ImageError)
+                           else record(r, 1))
+            return out
+
+        return JSONResponse({"results": await compute(run)})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "model": recognizer.name, "version": __version__})
+
+    async def models(request: Request) -> Response:
+        from .._models import list_models
+
+        return JSONResponse({"serving": recognizer.name,
+                             "models": [m.name for m in list_models()]})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    async def static(request: Request) -> Response:
+        name = request.path_params.get("name", "index.html")
+        if name not in PAGE_FILES:
+            return JSONResponse({"error": f"no page {name!r}"}, status_code=404)
+        return Response((STATIC / name).read_bytes(), media_type=PAGE_FILES[name])
+
+    async def bad_request(request: Request, e: Exception) -> Response:
+        assert isinstance(e, BadRequest)
+        return JSONResponse({"error": str(e)}, status_code=e.status)
+
+    async def not_found(request: Request, e: Exception) -> Response:
+        status = getattr(e, "status_code", 404)
+        return JSONResponse({"error": f"{request.method} {request.url.path}: "
+                                      f"{getattr(e, 'detail', 'not found')}"}, status_code=status)
+
+    routes = [Route("/", static), Route("/static/{name}", static),
+              Route("/health", health), Route("/models", models), Route("/openapi.json", openapi),
+              Route("/predict", predict, methods=["POST"]), Route("/read", read, methods=["POST"]),
+              Route("/predict_batch", predict_batch, methods=["POST"])]
+    return Starlette(routes=routes, exception_handlers={BadRequest: bad_request, 404: not_found,
+                                                         405: not_found})
+
+
+PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+              "style.css": "text/css; charset=utf-8"}
+
+_IMAGE_BODY = {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                              for t in IMAGE_TYPES[:3]}}
+_ERROR = {"description": "bad input: {\"error\": what was received and what is accepted}"}
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "digitrt", "version": __version__,
+             "description": "Handwritten digits and whole numbers from images."},
+    "paths": {
+        "/predict": {"post": {"summary": "the digit in one image", "requestBody": _IMAGE_BODY,
+                              "responses": {"200": {"description": "digit, confidence, status "
+                                                    "(digit, not_a_digit, blank), best_guess, "
+                                                    "not_a_digit_score, unsure, probabilities, "
+                                                    "top; with ?image=1, image (28x28)"},
+                                            "400": _ERROR, "413": _ERROR, "415": _ERROR}}},
+        "/read": {"post": {"summary": "the whole number in one image", "requestBody": _IMAGE_BODY,
+                           "responses": {"200": {"description": "text, confidence, digits "
+                                                 "(digit, confidence, status, box)"},
+                                         "400": _ERROR, "413": _ERROR, "415": _ERROR,
+                                         "422": _ERROR}}},
+        "/predict_batch": {"post": {
+            "summary": f"several images (at most {MAX_BATCH}), base64 in JSON",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["images"],
+                "properties": {"images": {"type": "array", "items": {"type": "string",
+                                                                      "format": "byte"}}}}}}},
+            "responses": {"200": {"description": "results: one record per image, in order"},
+                          "400": _ERROR, "413": _ERROR}}},
+        "/health": {"get": {"summary": "liveness", "responses": {"200": {"description": "ok"}}}},
+        "/models": {"get": {"summary": "bundled models and the one serving",
+                            "responses": {"200": {"description": "models"}}}},
+    },
+}
