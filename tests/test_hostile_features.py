@@ -295,3 +295,170 @@ def test_the_sequence_model_is_built_once_when_threads_race(recognizer, monkeypa
     for t in threads:
         t.join()
     assert len(built) == 1 and len(set(texts)) == 1 and len(texts) == 16
+
+
+# ---------------------------------------------------------------- the folder CLI
+
+
+def cli(*args):
+    from digitrt._cli import main
+
+    return main(list(map(str, args)))
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for d in range(4):
+        cv2.imwrite(str(folder / f"{d}.png"), draw_digit(d))
+    return folder
+
+
+def test_a_folder_1000_levels_deep_is_walked_without_recursion_errors(tmp_path, capsys, recognizer):
+    """predict DIR -r and adapt on a folder about 1,000 levels deep: no RecursionError; the
+    image at the bottom is found."""
+    deep = tmp_path / "deep"
+    path = deep
+    deep.mkdir()
+    for _ in range(1000):  # (os.makedirs itself recurses)
+        path = path / "d"
+        path.mkdir()
+    cv2.imwrite(str(path / "7.png"), SEVEN)
+    assert cli("predict", deep, "-r", "--format", "csv") == 0
+    assert capsys.readouterr().out.count("7.png") == 1
+    with pytest.warns(UserWarning, match="not in a 0-9 folder"):
+        recognizer.adapt(deep)
+
+
+def test_symlink_loops_neither_abort_nor_repeat(tmp_path, capsys, images):
+    """A symlink to itself and a folder link back up: -r gives every file once and the loop
+    one error record; a `**` glob through the loop reports each file once."""
+    os.symlink("self", images / "self.png")
+    os.symlink("..", images / "up")
+    code = cli("predict", images, "-r", "--format", "csv")
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert code == 1 and len(rows) == 5  # 4 images + the loop's error record
+    assert sum(",error," in r for r in rows) == 1
+    cli("predict", f"{images}/**/*.png", "-r", "--format", "csv")
+    names = [r.split(",")[0] for r in capsys.readouterr().out.splitlines()[1:] if ",error," not in r]
+    assert len(names) == 4
+
+
+@pytest.mark.parametrize("fmt, flags", [("text", []), ("text", ["--top-k", "3"]), ("csv", []),
+                                        ("jsonl", [])])
+def test_resume_skips_what_is_written_whatever_the_format_and_names(tmp_path, capsys, images,
+                                                                    fmt, flags):
+    """--resume after a complete run redoes nothing, in text (with --top-k too), CSV and JSON
+    lines, for names with a newline, a tab and bytes that are not UTF-8."""
+    for name in ("new\nline.png", "tab\there.png", os.fsdecode(b"latin\xe9.png")):
+        with open(os.path.join(str(images), name), "wb") as f:  # (cv2.imwrite crashes on them)
+            f.write(cv2.imencode(".png", draw_digit(5))[1].tobytes())
+    out = tmp_path / f"out.{fmt}"
+    assert cli("predict", images, "--format", fmt, "-o", out, *flags) == 0
+    first = out.read_bytes()
+    assert cli("predict", images, "--format", fmt, "-o", out, "--resume", *flags) == 0
+    assert out.read_bytes() == first
+
+
+@pytest.mark.parametrize("target, fragment", [
+    ("missing/out.csv", "No such file or directory"),
+    ("", "Is a directory"),
+    ("/dev/full", "No space left on device"),
+])
+def test_output_errors_are_one_line_not_tracebacks(tmp_path, capsys, images, target, fragment):
+    """-o into a missing folder, -o a folder, -o a full disk: exit 2 with one line on stderr."""
+    path = target if target.startswith("/") else tmp_path / target
+    assert cli("predict", images, "-o", path) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+
+
+def test_stdout_on_a_full_disk_is_one_line(images):
+    """stdout on /dev/full: exit 2, one line on stderr, no traceback at exit."""
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "digitrt", "predict", str(images)],
+                             stdout=full, stderr=subprocess.PIPE, text=True)
+    assert out.returncode == 2 and "No space left on device" in out.stderr
+    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
+
+
+def test_resume_refuses_a_file_that_is_not_its_csv(tmp_path, capsys, images):
+    """--resume -o notes.txt (not a CSV digitrt wrote): exit 2 saying so; the file is kept."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    assert cli("predict", images, "--format", "csv", "--resume", "-o", notes) == 2
+    assert "not a CSV that digitrt wrote" in capsys.readouterr().err
+    assert notes.read_text() == "my notes\n"
+
+
+def test_unreadable_and_skipped_folders_are_said(tmp_path, capsys, images, monkeypatch):
+    """A folder that cannot be listed is an error record naming it (exit 1), with or without -r;
+    without -r, subfolders not looked into are said on stderr."""
+    (images / "sub").mkdir()
+    cv2.imwrite(str(images / "sub" / "9.png"), draw_digit(9))
+    locked = images / "locked"
+    locked.mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert cli("predict", images) == 0
+    assert "2 subfolder(s) not looked into" in capsys.readouterr().err
+    assert cli("predict", images, "-r", "--format", "csv") == 1
+    rows = capsys.readouterr().out.splitlines()
+    assert any(r.startswith(f"{locked},") and ",error," in r for r in rows)
+    assert any("9.png,9," in r for r in rows)
+    assert cli("predict", locked) == 1
+    assert str(locked) in capsys.readouterr().err
+
+
+def test_samples_folder_that_does_not_exist_is_an_error(tmp_path, recognizer, capsys, images):
+    """adapt / --samples with a folder that does not exist: a clear error, not silence."""
+    with pytest.raises(ValueError, match="does not exist") as e:
+        recognizer.adapt(tmp_path / "nowhere")
+    assert isinstance(e.value, DigitrtError)
+    assert cli("predict", images, "--samples", tmp_path / "nowhere") == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the MNIST loader
+
+
+def test_mnist_loader_refuses_bombs_wrong_files_and_unreadable_caches(tmp_path, monkeypatch):
+    """A small .gz unpacking past MNIST's size, a .npy named .npz, an npz of the wrong shapes,
+    and a cache folder that cannot be looked into: MnistError each, never a raw error."""
+    from training import mnist
+
+    monkeypatch.delenv(mnist.ENV_VAR, raising=False)
+    bomb = tmp_path / "bomb"
+    bomb.mkdir()
+    for name in mnist.FILES.values():
+        with open(bomb / f"{name}.gz", "wb") as f:
+            f.write(zlib.compressobj(9, zlib.DEFLATED, 31).compress(bytes(64 << 20)))
+    with pytest.raises(mnist.MnistError, match="more than the expected"):
+        mnist.load_mnist(bomb, mirrors=())
+    npy = tmp_path / "mnist.npz"
+    with open(npy, "wb") as f:
+        np.save(f, np.zeros(3))
+    empty = tmp_path / "empty"
+    with pytest.raises(mnist.MnistError, match="not a readable Keras"):
+        mnist.load_mnist(None, mirrors=(), cache_dir=empty, keras_npz=npy)
+    np.savez(npy, x_train=np.zeros((5, 28, 27), np.uint8), y_train=np.zeros(5, np.uint8),
+             x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
+    with pytest.raises(mnist.MnistError, match="expected uint8"):
+        mnist.load_mnist(None, mirrors=(), cache_dir=empty, keras_npz=npy)
+    real_is_dir = type(empty).is_dir
+
+    def denied(self):
+        if self == empty:
+            raise PermissionError(13, "Permission denied")
+        return real_is_dir(self)
+
+    monkeypatch.setattr(type(empty), "is_dir", denied)
+    with pytest.raises(mnist.MnistError, match="cannot look inside"):
+        mnist.load_mnist(None, mirrors=(), cache_dir=empty, keras_npz=tmp_path / "none.npz")

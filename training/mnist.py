@@ -7,7 +7,6 @@ downloads the IDX files from well-known mirrors into the user cache, verifying s
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import http.client
 import io
@@ -88,12 +87,17 @@ def load_mnist(
         candidates.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR])))
     candidates.append(("user cache", cache_dir))
     for label, folder in candidates:
-        if _has_all(folder):
+        if _has_all(folder, looked, label):
             return _read_folder(folder)
-        looked.append(f"{label}: {folder}" + ("" if folder.is_dir() else " (no such folder)"))
+        if not looked or not looked[-1].startswith(f"{label}: {folder} (cannot"):
+            looked.append(f"{label}: {folder}" + ("" if _is_dir(folder) else " (no such folder)"))
         if label == "--data":  # an explicit folder that lacks the files is the user's mistake
             raise MnistError(_not_found_message(looked, "--data was given but lacks the files"))
-    if keras_npz.is_file():
+    try:
+        found = keras_npz.is_file()
+    except OSError:
+        found = False
+    if found:
         return _read_npz(keras_npz)
     looked.append(f"Keras cache: {keras_npz}")
     if not mirrors:
@@ -115,6 +119,13 @@ def _not_found_message(looked: list[str], why: str, downloaded: bool = True) -> 
     return f"MNIST not found ({why}). Looked in:\n  - " + "\n  - ".join(looked) + "\n" + fix
 
 
+def _is_dir(folder: Path) -> bool:
+    try:
+        return folder.is_dir()
+    except OSError:
+        return False
+
+
 def _find(folder: Path, name: str) -> Path | None:
     for candidate in (folder / name, folder / f"{name}.gz"):
         if candidate.is_file():
@@ -122,15 +133,29 @@ def _find(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _has_all(folder: Path) -> bool:
-    return folder.is_dir() and all(_find(folder, n) is not None for n in FILES.values())
+def _has_all(folder: Path, looked: list[str] | None = None, label: str = "") -> bool:
+    """Whether `folder` holds the four files; a folder that cannot be looked into (no
+    permission) counts as not having them, and is noted in `looked`."""
+    try:
+        return folder.is_dir() and all(_find(folder, n) is not None for n in FILES.values())
+    except OSError as e:
+        if looked is not None:
+            looked.append(f"{label}: {folder} (cannot look inside: {e.strerror or e})")
+        return False
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A file's bytes, a .gz decompressed; never more than its MNIST file's size (bombs)."""
+    size = SIZES.get(path.name.removesuffix(".gz"), max(SIZES.values()))
     try:
-        return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        if path.stat().st_size > size + 1024 * 1024:
+            raise MnistError(f"{path}: {path.stat().st_size:,} bytes, larger than MNIST's "
+                             f"{size:,}; not the expected file")
+        return _gunzip(path.read_bytes(), size) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, zlib.error) as e:
         raise MnistError(f"{path}: cannot read ({e}); delete it and provide a fresh copy") from None
+    except MnistError as e:
+        raise MnistError(f"{path}: {e}; delete it and provide a fresh copy") from None
 
 
 def _read_folder(folder: Path) -> Mnist:
@@ -154,12 +179,29 @@ def _read_folder(folder: Path) -> Mnist:
     return Mnist(**arrays)
 
 
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
 def _read_npz(path: Path) -> Mnist:
+    """Keras' mnist.npz: the four arrays, of MNIST's shapes and uint8, or MnistError."""
     try:
-        with np.load(io.BytesIO(path.read_bytes())) as f:  # numpy leaks the file on a bad zip
-            return Mnist(f["x_train"], f["y_train"], f["x_test"], f["y_test"])
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise MnistError(f"{path}: not a readable Keras mnist.npz ({e})") from None
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as z:  # sizes as stated, before unpacking any
+            if sum(i.file_size for i in z.infolist()) > sum(SIZES.values()) + 1024 * 1024:
+                raise MnistError("it unpacks to more than MNIST's size")
+        with np.load(io.BytesIO(data), allow_pickle=False) as f:  # numpy leaks a bad zip's file
+            arrays = {k: f[k] for k in NPZ_KEYS}
+    except MnistError as e:
+        raise MnistError(f"{path}: not a Keras mnist.npz ({e})") from None
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as e:
+        raise MnistError(f"{path}: not a readable Keras mnist.npz ({type(e).__name__}: {e})") from None
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if (x.dtype != np.uint8 or y.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28)
+                or y.shape != (len(x),) or not len(x) or y.max() > 9):
+            raise MnistError(f"{path}: x_{split} is {x.dtype} {x.shape} and y_{split} {y.dtype} "
+                             f"{y.shape}; expected uint8 (N, 28, 28) images and N uint8 labels 0-9")
+    return Mnist(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"])
 
 
 def parse_idx(data: bytes, source: Path | str = "<bytes>") -> npt.NDArray[np.uint8]:
@@ -193,7 +235,10 @@ def parse_idx(data: bytes, source: Path | str = "<bytes>") -> npt.NDArray[np.uin
 def _download(cache_dir: Path, mirrors: tuple[str, ...]) -> list[str]:
     """Download every missing file into cache_dir; return the failures (empty on success)."""
     errors: list[str] = []
-    created = not cache_dir.exists()
+    try:
+        created = not cache_dir.exists()
+    except OSError as e:
+        return [f"{cache_dir}: cannot use it as the download cache ({e.strerror or e})"]
     try:
         for name in FILES.values():
             errors = _download_one(cache_dir, name, mirrors)

@@ -46,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `digitrt predict ... | head -1`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, as the shell's own tools report it
+    except OSError as e:  # stdout on a full disk (or /dev/full): one line, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"digitrt: error: cannot write to stdout: {e.strerror or e}", file=sys.stderr)
+        return 2
 
 
 def shown(name: str) -> str:

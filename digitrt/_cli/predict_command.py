@@ -11,11 +11,13 @@ finished so far written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import glob
 import io
 import json
 import os
+import re
 import sys
 import time
 from collections import deque
@@ -75,11 +77,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"digitrt: error: {problem}", file=sys.stderr)
         return 2
     done: set[str] = set()
-    if args.resume:
-        done = _finished(Path(args.output), fmt)
-    names = (n for n in expand(args.files, args.recursive) if n not in done)
+    try:
+        if args.resume:
+            done = _finished(Path(args.output), fmt)
+        out, close = _open_output(args)
+    except (OSError, ValueError) as e:
+        print(f"digitrt: error: {_output_problem(args.output, e)}", file=sys.stderr)
+        return 2
+    names = (n for n in expand(args.files, args.recursive) if _key(n, fmt) not in done)
     appending = bool(args.resume and os.path.isfile(args.output) and os.path.getsize(args.output))
-    out, close = _open_output(args)
     writer = Writer(out, fmt, args.top_k, header=not appending)
     progress = Progress(args.files, args.recursive, len(done)) if sys.stderr.isatty() else None
     failures = 0
@@ -91,18 +97,50 @@ def run(args: argparse.Namespace) -> int:
                 progress.tick()
             if writer.pending >= args.batch_size:
                 writer.flush()
+        writer.flush()  # here, not only in `finally`: a full disk is an error, not silence
     except KeyboardInterrupt:
-        writer.flush()
+        _flush_quietly(writer)
         print("\ndigitrt: interrupted; the results so far are written"
               + (" (rerun with --resume to continue)" if args.output else ""), file=sys.stderr)
         return 130
+    except OSError as e:  # a full disk, a closed pipe's neighbour: one line, no traceback
+        print(f"digitrt: error: cannot write the results to {args.output or 'stdout'}: "
+              f"{e.strerror or e}", file=sys.stderr)
+        if not close:  # stdout is broken: nothing more may be written to it at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 2
     finally:
-        writer.flush()
+        _flush_quietly(writer)
         if progress:
             progress.done()
         if close:
-            out.close()
+            with contextlib.suppress(OSError):
+                out.close()
     return 1 if failures else 0
+
+
+def _flush_quietly(writer: Writer) -> None:
+    with contextlib.suppress(OSError):
+        writer.flush()
+
+
+def _output_problem(output: str, e: Exception) -> str:
+    if isinstance(e, OSError):
+        return (f"cannot write the results to {output!r}: {e.strerror or e} (the folder must "
+                "exist, and the name must not be a folder)")
+    return str(e)
+
+
+def _key(name: str, fmt: str) -> str:
+    """A file name as the output format stores it, for --resume: text escapes control
+    characters (`shown`), CSV keeps bytes that are not UTF-8 as backslash escapes."""
+    from . import shown
+
+    if fmt == "text":
+        return shown(name)
+    if fmt == "csv":
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name
 
 
 def _check(args: argparse.Namespace) -> str:
@@ -119,34 +157,66 @@ def _check(args: argparse.Namespace) -> str:
     return ""
 
 
-def expand(paths: Iterable[str], recursive: bool) -> Iterator[str]:
+def expand(paths: Iterable[str], recursive: bool, quiet: bool = False) -> Iterator[str]:
     """Files as given; folders' image files (sorted, lazily); globs expanded. A path that does
-    not exist is passed on as it is, so it gets its own error record."""
+    not exist, or a folder that cannot be listed, is passed on as it is, so it gets its own
+    error record. A file reached twice (a glob through a folder symlink loop) is given once."""
+    seen: set[tuple[int, int]] = set()
     for path in paths:
         if path == "-" or os.path.isfile(path):
             yield path
         elif os.path.isdir(path):
-            yield from _walk(path, recursive)
+            yield from _walk(path, recursive, quiet)
         elif glob.has_magic(path):
             for match in sorted(glob.iglob(path, recursive=recursive)):
                 if os.path.isdir(match):
-                    yield from _walk(match, recursive)
-                else:
+                    yield from _walk(match, recursive, quiet)
+                elif _first_time(match, seen):
                     yield match
         else:
             yield path
 
 
-def _walk(folder: str, recursive: bool) -> Iterator[str]:
+def _first_time(path: str, seen: set[tuple[int, int]]) -> bool:
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        st = os.stat(path)
     except OSError:
-        return
-    for entry in entries:
-        if entry.is_file() and entry.name.lower().endswith(IMAGE_SUFFIXES):
-            yield entry.path
-        elif recursive and entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path, recursive)
+        return True  # its error record says why
+    key = (st.st_dev, st.st_ino)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def _walk(folder: str, recursive: bool, quiet: bool = False) -> Iterator[str]:
+    """Image files under `folder`, sorted, depth first, with an explicit stack (no recursion
+    limit however deep); folder symlinks are not followed (no loops). An unreadable folder is
+    yielded itself (its error record says why); skipped subfolders are said once on stderr."""
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            yield current
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subfolders.append(entry.path)
+                elif entry.name.lower().endswith(IMAGE_SUFFIXES) and (
+                        entry.is_file() or entry.is_symlink()):  # a broken or looping link too
+                    yield entry.path
+            except OSError:  # a symlink loop or a vanished entry: its own error record
+                yield entry.path
+        if recursive:
+            stack.extend(reversed(subfolders))
+        elif subfolders and not quiet:
+            print(f"digitrt: {current}: {len(subfolders)} subfolder(s) not looked into "
+                  "(--recursive reads them)", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- predicting
@@ -337,18 +407,31 @@ def _finished(path: Path, fmt: str) -> set[str]:
                 continue
     elif fmt == "csv":
         rows = csv.reader(io.StringIO(text))
-        next(rows, None)
-        done = {row[0] for row in rows if row}
+        try:
+            header = next(rows, None)
+            if header is not None and tuple(header) != CSV_FIELDS:
+                raise ValueError(f"--resume: {str(path)!r} is not a CSV that digitrt wrote (its first "
+                                 f"line is not {','.join(CSV_FIELDS)}); choose another --output")
+            done = {row[0] for row in rows if row}
+        except csv.Error as e:
+            raise ValueError(f"--resume: {str(path)!r} is not a CSV that digitrt wrote ({e}); "
+                             "choose another --output") from None
     else:
-        done = {line.rsplit(": ", 1)[0] for line in text.splitlines() if ": " in line}
+        done = {m.group(1) for m in map(_TEXT_LINE.match, text.splitlines()) if m}
     return done
+
+
+# A text line: "<name>: <digit>  (<p>%)[  <d>: <p>%...]", "<name>: not a digit (...)" or
+# "<name>: blank (no ink found)"; the name is everything before the last such tail.
+_TEXT_LINE = re.compile(r"^(.*): (?:\d  \([\d.]+%\)(?:  \d: [\d.]+%)*|not a digit \(.*\)|"
+                        r"blank \(no ink found\))$")
 
 
 class Progress:
     """A progress line on stderr (only on a terminal): done / total, images per second."""
 
     def __init__(self, paths: list[str], recursive: bool, skipped: int) -> None:
-        self.total = sum(1 for _ in expand(paths, recursive)) - skipped
+        self.total = sum(1 for _ in expand(paths, recursive, quiet=True)) - skipped
         self.count, self.started, self.shown = 0, time.perf_counter(), 0.0
 
     def tick(self) -> None:
