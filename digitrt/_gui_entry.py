@@ -20,5 +20,6 @@ def main() -> int:
             continue
         code: int = app.main()
         return code
-    print("digitrt-gui: the window is not installed; pip install 'digitrt[gui]'", file=sys.stderr)
+    print("digitrt-gui: the window needs PyQt6: in a clone, pip install -e '.[gui]' (or make run); "
+          "from a wheel, pip install 'digitrt-<version>-py3-none-any.whl[gui]'", file=sys.stderr)
     return 1

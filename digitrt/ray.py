@@ -1,6 +1,6 @@
 """Ray Data integration: recognise digits in folders or datasets too large for one machine.
 
-    pip install 'digitrt[ray]'
+    pip install -e '.[ray]'        # in a clone; from a wheel: pip install 'digitrt-*.whl[ray]'
 
     import ray
     from digitrt.ray import DigitPredictor, predict_folder

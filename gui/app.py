@@ -31,15 +31,21 @@ def no_display() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.samples is not None and not args.samples.is_dir():
+        print(f"digitrt-gui: the samples folder {str(args.samples)!r} does not exist; create it "
+              "(mkdir -p) or leave --samples out to use the default folder", file=sys.stderr)
+        return 2
     if no_display():
         print("digitrt-gui: no display found (DISPLAY and WAYLAND_DISPLAY are not set); run it "
-              "on a desktop, set DISPLAY, or use a virtual one: xvfb-run -a digitrt-gui",
+              "on a desktop, set DISPLAY, or use a virtual one: xvfb-run -a make run (in a clone) "
+              "or xvfb-run -a python -m digitrt_gui (installed from a wheel)",
               file=sys.stderr)
         return 1
     try:
         from PyQt6.QtWidgets import QApplication
     except ImportError as e:
-        print(f"digitrt-gui needs PyQt6: pip install 'digitrt[gui]' ({e})", file=sys.stderr)
+        print(f"digitrt-gui needs PyQt6: in a clone, pip install -e '.[gui]' (or make run); from "
+              f"a wheel, pip install 'digitrt-<version>-py3-none-any.whl[gui]' ({e})", file=sys.stderr)
         return 1
     from .window import MainWindow
 

@@ -194,11 +194,7 @@ class MainWindow(QMainWindow):
 
         head = QHBoxLayout()
         head.addWidget(self.digit_label)
-        verdict_box = QVBoxLayout()
-        verdict_box.addStretch(1)
-        verdict_box.addWidget(self.verdict)
-        verdict_box.addStretch(1)
-        head.addLayout(verdict_box, 1)
+        head.addStretch(1)
         seen = QVBoxLayout()
         caption = QLabel("model sees")
         caption.setObjectName("hint")
@@ -210,6 +206,9 @@ class MainWindow(QMainWindow):
         digit_box = QVBoxLayout(self.digit_panel)
         digit_box.setContentsMargins(0, 0, 0, 0)
         digit_box.addLayout(head)
+        # The panel's whole width, room for two lines: every message fits, bars stay in place.
+        self.verdict.setMinimumHeight(2 * self.verdict.fontMetrics().lineSpacing() + 6)
+        digit_box.addWidget(self.verdict)
         digit_box.addWidget(self.bars)
 
         panel = QWidget()
@@ -386,8 +385,8 @@ class MainWindow(QMainWindow):
             self.digit_label.setText("?")
             self.digit_label.setStyleSheet("color: #b45309;")
             self.verdict.setText(
-                f"That does not look like a digit ({p.confidence:.1%} sure). Write one digit, "
-                f"or press its key to teach me (best guess: <b>{p.best_guess}</b>).")
+                f"Not a digit ({p.not_a_digit_score:.0%} sure; best guess <b>{p.best_guess}</b>). "
+                "Press a digit's key to teach me.")
             self.bars.show_probabilities(p.probabilities, None)
             self.model_input.show_image(p.image)
         elif p is not None:
@@ -549,7 +548,12 @@ class MainWindow(QMainWindow):
         total = sum(counts)
         self.status_samples.setText(f"{total} sample{'' if total == 1 else 's'} in {self.samples_dir}")
         self.personal_box.setText(f"Use my samples ({total})")
-        self.personal_box.setEnabled(self.personal is not None)
+        usable = self.personal is not None
+        if usable != self.personal_box.isEnabled():  # ticked exactly when it can be used
+            self.personal_box.blockSignals(True)
+            self.personal_box.setChecked(usable)
+            self.personal_box.blockSignals(False)
+        self.personal_box.setEnabled(usable)
 
     # ------------------------------------------------------------ messages
     def show_error(self, message: str) -> None:
@@ -567,10 +571,18 @@ class MainWindow(QMainWindow):
 
 
 def _crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """One digit of a number with paper around it (a quarter of its height each side)."""
+    """One digit of a number with paper around it (a quarter of its height each side): only
+    the ink inside the digit's box is kept, so a touching neighbour's stroke that reaches into
+    the margin is not saved with it."""
     x, y, w, h = box
     m = h // 4
-    return np.ascontiguousarray(image[max(0, y - m) : y + h + m, max(0, x - m) : x + w + m])
+    x0, y0 = max(0, x - m), max(0, y - m)
+    crop = np.array(image[y0 : y + h + m, x0 : x + w + m])
+    paper = np.median(np.concatenate([image[0], image[-1]]), axis=0)  # the canvas's grey
+    inside = np.zeros(crop.shape[:2], bool)
+    inside[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = True
+    crop[~inside] = paper
+    return crop
 
 
 def _adapted(base: digitrt.Recognizer, samples: digitrt.SampleStore | list[tuple[np.ndarray, int]]

@@ -349,3 +349,68 @@ def test_number_mode_reads_live_draws_boxes_and_saves_each_digit(qtbot, window):
     QTest.keyClick(window, Qt.Key.Key_N)  # back to one digit: the square canvas, wiped
     assert not window.number_mode and window.canvas.width() == window.canvas.height()
     assert window.canvas.boxes == []
+
+
+def test_not_a_digit_state_fits_the_default_window_with_all_ten_bars(qtbot, window):
+    """At the default size, a scribble's "not a digit" message is shown whole (its label is as
+    tall as its text needs) and all ten bars stay inside the window (8 and 9 can be clicked)."""
+    star = [QPoint(140, 40), QPoint(200, 240), QPoint(60, 110), QPoint(220, 110),
+            QPoint(80, 240), QPoint(140, 40)]
+    draw(qtbot, window.canvas, [QPoint(round(a.x() + (b.x() - a.x()) * t / 6),
+                                       round(a.y() + (b.y() - a.y()) * t / 6))
+                                for a, b in itertools.pairwise(star) for t in range(6)])
+    qtbot.waitUntil(lambda: window.last_prediction is not None
+                    and window.last_prediction.status == "not_a_digit", timeout=2000)
+    qtbot.wait(50)  # the layout settles
+    verdict = window.verdict
+    assert verdict.isVisible() and "Not a digit" in verdict.text()
+    assert verdict.height() >= verdict.heightForWidth(verdict.width())
+    bars = window.bars
+    bottom = bars.mapTo(window, QPoint(0, bars.height())).y()
+    assert bars.height() >= 10 * bars.ROW and bottom <= window.height()
+    qtbot.mouseClick(bars, Qt.MouseButton.LeftButton, pos=QPoint(40, 9 * bars.ROW + bars.ROW // 2))
+    assert window.sample_counts()[9] == 1
+
+
+def test_number_mode_samples_hold_only_their_own_digits_ink(qtbot, window):
+    """"35" written with the 5's bar reaching back toward the 3: the saved 3 holds no ink of
+    the 5 (outside its own box only paper), and reads 3 alone."""
+    QTest.keyClick(window, Qt.Key.Key_N)
+    for digit, x in ((3, 60), (5, 190)):
+        for stroke in stroke_points(digit, box=(x, 40, 140, 200)):
+            draw(qtbot, window.canvas, stroke)
+    draw(qtbot, window.canvas, [QPoint(150 + 10 * k, 42) for k in range(12)])  # the 5's long bar
+    qtbot.waitUntil(lambda: window.last_reading is not None
+                    and len(window.last_reading.text) == 2, timeout=2000)
+    found = [d for d in window.last_reading.digits if d.status == "digit"]
+    for key in (Qt.Key.Key_3, Qt.Key.Key_5):
+        QTest.keyClick(window, key)
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    (three,) = (window.samples_dir / "3").glob("*.png")
+    saved = cv2.imread(str(three), cv2.IMREAD_GRAYSCALE)
+    x, y, w, h = found[0].box
+    m = h // 4
+    inside = np.zeros(saved.shape, bool)
+    inside[min(m, y): min(m, y) + h, min(m, x): min(m, x) + w] = True
+    assert saved[~inside].min() >= saved[~inside].max() - 2  # paper only around the box
+    assert window.recognizer.predict(three).digit == 3
+
+
+def test_use_my_samples_is_unticked_while_there_are_none(qtbot, window):
+    """With no samples the toggle is disabled and not ticked; after a first sample it is both
+    enabled and ticked."""
+    box = window.personal_box
+    assert not box.isEnabled() and not box.isChecked() and "(0)" in box.text()
+    draw_digit_with_mouse(qtbot, window, 4)
+    QTest.keyClick(window, Qt.Key.Key_4)
+    assert box.isEnabled() and box.isChecked() and "(1)" in box.text()
+
+
+def test_a_samples_folder_that_does_not_exist_is_refused(tmp_path):
+    """`python -m gui --samples MISSING`: one line saying so, exit 2 (not silently accepted)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "gui", "--samples", str(tmp_path / "missing")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "does not exist" in out.stderr

@@ -30,6 +30,18 @@ def run(args: argparse.Namespace) -> int:
             models[spec.name] = {"path": str(model.path), "label": spec.label, **model.metadata}
         except DigitrtError as e:
             models[spec.name] = {"error": str(e)}
+    from .._models import SEQUENCE_FILE, bundled_file
+
+    try:  # the number reader's sequence model (read's second opinion on touching digits)
+        path = bundled_file(SEQUENCE_FILE, "sequence model")
+        import onnxruntime
+
+        meta = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]
+                                            ).get_modelmeta().custom_metadata_map
+        models["sequence (read)"] = {"path": str(path), "label": "the number reader's line model",
+                                     **dict(meta)}
+    except Exception as e:  # a missing or unreadable file: shown, not raised
+        models["sequence (read)"] = {"error": str(e).splitlines()[0][:300]}
     report = {
         "digitrt": __version__,
         "onnxruntime": ort.__version__,
