@@ -319,16 +319,21 @@ def test_a_folder_1000_levels_deep_is_walked_without_recursion_errors(tmp_path, 
     """predict DIR -r and adapt on a folder about 1,000 levels deep: no RecursionError; the
     image at the bottom is found."""
     deep = tmp_path / "deep"
-    path = deep
-    deep.mkdir()
+    levels = [deep]
     for _ in range(1000):  # (os.makedirs itself recurses)
-        path = path / "d"
-        path.mkdir()
-    cv2.imwrite(str(path / "7.png"), SEVEN)
-    assert cli("predict", deep, "-r", "--format", "csv") == 0
-    assert capsys.readouterr().out.count("7.png") == 1
-    with pytest.warns(UserWarning, match="not in a 0-9 folder"):
-        recognizer.adapt(deep)
+        levels.append(levels[-1] / "d")
+    for level in levels:
+        level.mkdir()
+    try:
+        cv2.imwrite(str(levels[-1] / "7.png"), SEVEN)
+        assert cli("predict", deep, "-r", "--format", "csv") == 0
+        assert capsys.readouterr().out.count("7.png") == 1
+        with pytest.warns(UserWarning, match="not in a 0-9 folder"):
+            recognizer.adapt(deep)
+    finally:  # bottom up: pytest's own clean-up of old temporary folders recurses
+        (levels[-1] / "7.png").unlink(missing_ok=True)
+        for level in reversed(levels):
+            level.rmdir()
 
 
 def test_symlink_loops_neither_abort_nor_repeat(tmp_path, capsys, images):
