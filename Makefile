@@ -60,9 +60,11 @@ train-second-stage: $(VENV)/.dev
 		--epochs $(SECOND_STAGE_EPOCHS) --learning-rate $(SECOND_STAGE_LR) --out models
 	$(BIN)/python -m training.quantize --models models
 	git show 9e228a7:models/digit_cnn.onnx > models/.v1_cnn.onnx  # model v1, for comparison
-	$(BIN)/python -m training.evaluate v1=models/.v1_cnn.onnx cnn=models/digit_cnn.onnx \
-		cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx --out models
-	rm -f models/.v1_cnn.onnx
+	git show d6ab927:models/digit_cnn_int8.onnx > models/.v21_int8.onnx  # model v2.1's default
+	$(BIN)/python -m training.evaluate v1=models/.v1_cnn.onnx v2.1=models/.v21_int8.onnx \
+		cnn=models/digit_cnn.onnx cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx \
+		--out models
+	rm -f models/.v1_cnn.onnx models/.v21_int8.onnx
 	$(BIN)/python -m training.personalize models/digit_cnn.onnx --out models/personalization.json
 	$(BIN)/python -m training.card models
 

@@ -49,6 +49,7 @@ def main(folder: str = "models") -> int:
     personal_path = out / "personalization.json"
     personal = json.loads(personal_path.read_text()) if personal_path.is_file() else None
     lines = header(specs, reports, out)
+    lines += real_writers(reports["cnn"], evaluation)
     lines += architecture()
     lines += data_sources(reports["cnn"])
     lines += v1_vs_v2(evaluation)
@@ -75,7 +76,7 @@ def main(folder: str = "models") -> int:
 
 def header(specs, reports, out: Path) -> list[str]:  # type: ignore[no-untyped-def]
     lines = [
-        "# digitrt model card (model v2)",
+        "# digitrt model card (model v3: the CNNs; the MLP is still v2)",
         "",
         "Digit classifiers trained on MNIST, pen-stroke redrawings, handwriting fonts and "
         "non-digits, exported to ONNX (opset 17), and an int8 version of the CNN. Input "
@@ -121,6 +122,55 @@ def header(specs, reports, out: Path) -> list[str]:  # type: ignore[no-untyped-d
         lambda r: "quantized from the CNN")
     row("Keras vs onnxruntime, max abs diff (1000 test images, every output)",
         lambda r: f"{r['parity_max_abs_diff']:.1e}", lambda r: "–")
+    return lines
+
+
+REAL_SOURCES = [
+    "- optdigits (UCI \"Optical Recognition of Handwritten Digits\", original 32x32 bitmaps): "
+    "E. Alpaydin, C. Kaynak (1998), doi:10.24432/C50P49, CC BY 4.0. Training: the 30 writers of "
+    "`.tra` + `.cv`; validation: the 13 writers (14 forms) of `.windep`.",
+    "- pendigits (UCI \"Pen-Based Recognition of Handwritten Digits\"): E. Alpaydin, F. Alimoglu "
+    "(1996), doi:10.24432/C5MG6K, CC BY 4.0. Training: the 30 writers of `.tra`, 8 pen points a "
+    "digit, drawn as a round-pen curve.",
+    "- Omniglot (B. Lake et al., Science 2015), MIT licence: hand-drawn characters as not-a-digit "
+    "drawings. Training: Balinese, Early Aramaic, Korean, Katakana; validation: Sanskrit, "
+    "Tagalog; test: Greek; Latin (digit look-alikes) reported apart.",
+    "- QMNIST writer ids (C. Yadav, L. Bottou, NeurIPS 2019), BSD licence: MNIST's training set "
+    "split by writer, 10 % of the writers for validation (never in model v3's second stage).",
+]
+
+
+def real_writers(c: dict, evaluation: dict) -> list[str]:  # type: ignore[type-arg]
+    """Model v3's yardstick: real writers no model trained on (training/real.py), per set, with
+    v1 and v2.1 beside it, measured by training/evaluate.py."""
+    names = [n for n in ("v1", "v2.1", "cnn", "cnn-int8") if "real_validation" in evaluation.get(n, {})]
+    lines = ["", "## Real writers (model v3's validation: every decision is made here)", "",
+             "Digits of real writers none of the models trained on, drawn as users' inputs look "
+             "(`training/real.py`, `python -m training.evaluate`). Best guess = the most probable "
+             "digit; rejected = answered \"not a digit\" at each model's shipped threshold (v1 "
+             "never rejects); worst writer = the lowest best-guess accuracy of a writer (form) with "
+             "20 digits or more.", ""]
+    if not names:
+        return [*lines, "(run `python -m training.evaluate` for these figures)"]
+    lines += ["| set | " + " | ".join(f"{n} best guess / rejected / worst writer" for n in names)
+              + " |", "|---" * (len(names) + 1) + "|"]
+    sets = evaluation[names[-1]]["real_validation"]["sets"]
+    for s in sets:
+        cells = []
+        for n in names:
+            f = evaluation[n]["real_validation"]["sets"][s]
+            cells.append(f"{pct(f['best_guess'])} / {pct(f['rejected'])} / {pct(f['worst_writer'], 1)}")
+        lines.append(f"| {s} ({sets[s]['writers']} writers) | " + " | ".join(cells) + " |")
+    for label, key in (("mean best guess over the sets", "mean_best_guess"),
+                       ("digits rejected (mean over the sets)", "rejected_digits"),
+                       ("ECE, real digits pooled", "ece")):
+        lines.append(f"| **{label}** | " + " | ".join(
+            pct(evaluation[n]["real_validation"][key]) for n in names) + " |")
+    for neg in evaluation[names[-1]]["real_validation"]["rejected"]:
+        lines.append(f"| **{neg} rejected** (real drawn characters, held out) | " + " | ".join(
+            pct(evaluation[n]["real_validation"]["rejected"][neg]) for n in names) + " |")
+    lines += ["", "Data (committed in `training/realdata/` with its licences; checksums in "
+              "`SHA256SUMS` there):", "", *REAL_SOURCES]
     return lines
 
 
@@ -218,7 +268,7 @@ def v1_vs_v2(evaluation: dict) -> list[str]:  # type: ignore[type-arg]
     sets = list(next(iter(evaluation.values()))["accuracy"])
     lines = [
         "",
-        "## v1 against v2: accuracy per test set",
+        "## v1, v2.1 and v3: accuracy per synthetic test set (secondary)",
         "",
         "Accuracy of the most probable digit (rejections not counted against it; see below). "
         "The unseen-style sets are digits in styles training never saw: held-out fonts, MNIST "
@@ -389,8 +439,10 @@ def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
         f"{m['command']}",
         f"{q['command']}",
         "git show 9e228a7:models/digit_cnn.onnx > /tmp/v1_cnn.onnx   # v1, for the comparison",
-        "python -m training.evaluate v1=/tmp/v1_cnn.onnx cnn=models/digit_cnn.onnx "
-        "cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx --out models",
+        "git show d6ab927:models/digit_cnn_int8.onnx > /tmp/v21_int8.onnx   # v2.1's default",
+        "python -m training.evaluate v1=/tmp/v1_cnn.onnx v2.1=/tmp/v21_int8.onnx "
+        "cnn=models/digit_cnn.onnx cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx "
+        "--out models",
         "python -m training.personalize models/digit_cnn.onnx --out models/personalization.json",
         "python -m training.sequence --out models      # the number reader's sequence model",
         "python -m training.numbers --per-class 300 --out models/numbers.json",

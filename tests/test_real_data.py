@@ -1,0 +1,119 @@
+"""Model v3's real writers (training/real.py): checksummed files, writer-disjoint splits, and the
+drawings of real data as users' inputs look."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras", reason="training needs the train extra")
+from digitrt import preprocess  # noqa: E402
+from training import real  # noqa: E402
+
+
+def test_every_real_data_file_matches_its_checksum():
+    """Each file listed in SHA256SUMS is there and verifies; the licences come with them."""
+    names = list(real._checksums())
+    assert {"omniglot_LICENSE", "qmnist_LICENSE", "optdigits-orig.windep.gz"} <= set(names)
+    for name in names:
+        assert real.verified(name)
+    assert (real.DATA / "README.md").is_file()
+
+
+def test_a_changed_file_is_refused(tmp_path, monkeypatch):
+    """A file whose bytes differ from its checksum: RealDataError naming both digests."""
+    copy = tmp_path / "realdata"
+    shutil.copytree(real.DATA, copy)
+    data = bytearray((copy / "pendigits.tra.gz").read_bytes())
+    data[100] ^= 0xFF
+    (copy / "pendigits.tra.gz").write_bytes(bytes(data))
+    monkeypatch.setattr(real, "DATA", copy)
+    with pytest.raises(real.RealDataError, match="expected"):
+        real.pendigits()
+    with pytest.raises(real.RealDataError, match="not listed"):
+        real.verified("anything.zip")
+
+
+def test_optdigits_parts_and_forms():
+    """The three optdigits files parse to their documented counts; .windep splits into 14
+    forms of 104-139 digits, each opening with 0-9."""
+    sizes = {part: len(real.optdigits(part).labels) for part in ("tra", "cv", "windep")}
+    assert sizes == {"tra": 1934, "cv": 946, "windep": 1797}
+    windep = real.optdigits("windep")
+    assert set(np.unique(windep.images)) <= {0, 1} and windep.images.shape[1:] == (32, 32)
+    counts = np.bincount(windep.writers)
+    assert len(counts) == 14 and counts.min() >= 100 and counts.max() <= 140
+    for w in range(14):
+        assert windep.labels[windep.writers == w][:10].tolist() == list(range(10))
+
+
+def test_mnist_validation_writers_never_write_training_digits():
+    """The QMNIST split: about 10 % of the 539 writers, all their digits and only theirs; the
+    same split on every call."""
+    writers = real.mnist_writers()
+    assert len(writers) == 60_000 and len(np.unique(writers)) == 539
+    val, train = real.writer_split(writers)
+    assert len(val) + len(train) == 60_000
+    assert not set(writers[val]) & set(writers[train])
+    assert len(np.unique(writers[val])) == 54
+    again, _ = real.writer_split(writers)
+    assert np.array_equal(val, again)
+
+
+def test_omniglot_alphabets_are_apart_per_role():
+    """Training, validation, test and look-alike alphabets share no alphabet, and each loads."""
+    roles = (real.OMNIGLOT_TRAINING, real.OMNIGLOT_VALIDATION, real.OMNIGLOT_TEST, real.OMNIGLOT_APART)
+    flat = [a for r in roles for a in r]
+    assert len(flat) == len(set(flat))
+    for role in roles:
+        drawings = real.omniglot(role)
+        assert drawings.shape[1:] == (105, 105) and len(drawings) > 500
+        assert drawings.max() == 255 and drawings.mean() < 40  # ink on paper: mostly paper
+
+
+def test_renderings_look_like_users_inputs():
+    """A scanned bitmap is a light page with a 40-60 px dark digit; the stored bitmap is
+    binary; a pen digit and an Omniglot drawing make MNIST fields; each preprocesses to ink."""
+    rng = np.random.default_rng(0)
+    bitmaps = real.optdigits("windep")
+    scan = real.scanned(bitmaps.images[3], rng)
+    ink_rows = np.flatnonzero((scan < np.median(scan) - 40).any(axis=1))
+    assert 38 <= ink_rows[-1] - ink_rows[0] + 1 <= 62
+    stored = real.small_bitmap(bitmaps.images[3])
+    assert stored.shape == (36, 36) and set(np.unique(stored)) <= {0, 255}
+    points, labels = real.pendigits()
+    field = real.pen_field(points[0], int(labels[0]), rng)
+    drawing = real.omniglot_field(real.omniglot(real.OMNIGLOT_VALIDATION)[0], rng)
+    for image in (scan, stored, field, drawing):
+        assert preprocess(image).max() > 0.99
+
+
+def test_a_document_crop_keeps_its_digit_central_and_paper_light(mnist):
+    """A document crop: 2-D uint8, the paper lighter than the ink, faint at times but never
+    blank to preprocess."""
+    rng = np.random.default_rng(1)
+    for k in range(30):
+        crop = real.document_crop(mnist.train_images[k], rng, mnist.train_images)
+        assert crop.ndim == 2 and crop.dtype == np.uint8
+        assert np.median(crop) > np.percentile(crop, 1) + 20
+        assert preprocess(crop).max() > 0.99
+
+
+def test_the_training_mix_holds_real_writers(mnist):
+    """With real data, an epoch holds optdigits and pendigits digits with their labels and
+    Omniglot drawings labelled not-a-digit; without (the first stage), none."""
+    from training import mix
+
+    images, labels = mnist.train_images[:2000], mnist.train_labels[:2000]
+    m = mix.Mix(images, labels, 1, fonts=("caveat",), negatives=("scribble",))
+    kinds, refs, y = m.epoch(0)
+    for kind, n in ((mix.REAL, m.n_real), (mix.PEN, m.n_pen), (mix.OMNIGLOT, m.n_omniglot)):
+        assert (kinds == kind).sum() == n > 0
+    assert (y[kinds == mix.OMNIGLOT] == mix.NOT_A_DIGIT).all()
+    assert np.array_equal(y[kinds == mix.REAL], m.bitmap_labels[refs[kinds == mix.REAL]])
+    x = m.batch(kinds[:64], refs[:64], np.random.default_rng(2))
+    assert x.shape == (64, 28, 28, 1) and x.max() == 1.0
+    base = mix.Mix(images, labels, 1, fonts=("caveat",), negatives=("scribble",), with_real=False)
+    assert not np.isin(base.epoch(0)[0], (mix.REAL, mix.PEN, mix.OMNIGLOT)).any()
