@@ -106,8 +106,6 @@ RULE_WOBBLE = 0.03
 RULE_PAST = 0.05
 HANG = 0.1  # a mark starting in the lower half of the line and reaching this far below it is a
 #             comma (a share of its nearest digit's height)
-SEGMENT_BONUS = 0.0  # log-probability added per digit: each term is <= 0, so without it the
-#                      best path would prefer fewer, larger pieces
 GAP_PENALTY = 4.0  # log-probability taken per clear gap (paper between two pieces) inside one
 #                    candidate: the classifier often reads "71" as a confident 7
 TALL_PENALTY = 1.0  # ...and per full-height stroke beyond the first: a 1 leaning into its
@@ -585,10 +583,11 @@ def read(recognizer, image: ImageInput) -> Reading:  # type: ignore[no-untyped-d
     score = {}
     for (i, j), row in zip(candidates, scored, strict=True):
         p = float(row[:10].max())
-        score[(i, j)] = (math.log(max(p, 1e-9)) + math.log(max(1.0 - float(row[10]), 1e-9))
-                         + SEGMENT_BONUS - penalty[(i, j)])
+        value = (math.log(max(p, 1e-9)) + math.log(max(1.0 - float(row[10]), 1e-9))
+                 - penalty[(i, j)])
+        score[(i, j)] = value if math.isfinite(value) else -math.inf  # a NaN output loses
     best: list[float] = [0.0] + [-math.inf] * len(atoms)
-    back = [0] * (len(atoms) + 1)
+    back = list(range(-1, len(atoms)))  # by default each atom alone: a path always exists
     for (i, j), value in score.items():  # in order of the candidates' last atom
         if best[i] + value > best[j + 1]:
             best[j + 1], back[j + 1] = best[i] + value, i

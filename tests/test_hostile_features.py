@@ -467,3 +467,30 @@ def test_mnist_loader_refuses_bombs_wrong_files_and_unreadable_caches(tmp_path, 
     monkeypatch.setattr(type(empty), "is_dir", denied)
     with pytest.raises(mnist.MnistError, match="cannot look inside"):
         mnist.load_mnist(None, mirrors=(), cache_dir=empty, keras_npz=tmp_path / "none.npz")
+
+
+def test_read_survives_a_model_whose_score_is_nan_on_some_inputs(tmp_path):
+    """A model that passes the load checks but scores NaN on bold drawings: read still answers
+    with one reading per mark (NaN candidates lose), never a raw KeyError."""
+    nodes = [helper.make_node("Flatten", ["image"], ["flat"]),
+             helper.make_node("Slice", ["flat", "s", "e", "a"], ["ten"]),
+             helper.make_node("Softmax", ["ten"], ["probabilities"]),
+             helper.make_node("ReduceMean", ["flat"], ["m"], axes=[1], keepdims=0),
+             helper.make_node("Sub", ["c", "m"], ["d"]),
+             helper.make_node("Sqrt", ["d"], ["r"]),  # NaN where the mean ink passes 0.11
+             helper.make_node("Mul", ["r", "zero"], ["not_a_digit"])]
+    inits = [helper.make_tensor(n, TensorProto.INT64, [1], [v]) for n, v in
+             (("s", 0), ("e", 10), ("a", 1))]
+    inits += [helper.make_tensor("c", TensorProto.FLOAT, [1], [0.11]),
+              helper.make_tensor("zero", TensorProto.FLOAT, [1], [0.0])]
+    graph = helper.make_graph(
+        nodes, "nan_on_bold",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 28, 28, 1])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 10]),
+         helper.make_tensor_value_info("not_a_digit", TensorProto.FLOAT, ["N"])], inits)
+    path = tmp_path / "nan_on_bold.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    r = digitrt.Recognizer(path)
+    for number in (write_number([3, 1, 4, 1], step=62), write_number([3, 5, 8])):
+        reading = r.read(number)  # touching and apart: candidates with NaN scores
+        assert isinstance(reading.text, str) and len(reading.digits) >= 1
