@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("keras", reason="training needs the train extra")
-from digitrt import preprocess  # noqa: E402
-from training import real  # noqa: E402
+from digitrt import preprocess
+from training import real
 
 
 def test_every_real_data_file_matches_its_checksum():
