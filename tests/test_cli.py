@@ -88,15 +88,17 @@ def test_bad_model_is_one_line(files):
 
 
 def test_info_lists_models_and_runtime():
-    """info shows both bundled models with their metadata and onnxruntime's providers."""
+    """info shows the bundled models with their metadata, the number reader's sequence model
+    and onnxruntime's providers."""
     out = run("info", "--json")
     report = json.loads(out.stdout)
     assert set(report["models"]) == {"cnn", "cnn-int8", "mlp"}
     assert report["models"]["cnn"]["model"] == "digit_cnn"
     assert "mnist_test_accuracy" in report["models"]["cnn"]
     assert "CPUExecutionProvider" in report["providers"]
+    assert report["sequence_model"]["path"].endswith("digit_sequence.onnx")
     human = run("info").stdout.decode()
-    assert "onnxruntime" in human and "digit_mlp" in human
+    assert "onnxruntime" in human and "digit_mlp" in human and "digit_sequence.onnx" in human
 
 
 def test_missing_file_is_one_plain_line(files):

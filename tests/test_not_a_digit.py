@@ -122,7 +122,7 @@ def test_window_states_are_distinct(qtbot, tmp_path):
     unsure = Recognizer(rec.model, unsure_below=1.0).predict(draw_digit(4, width=3))
     window.show_prediction(unsure)
     assert blank[0] == "–" and "Draw a digit" in blank[1]
-    assert rejected[0] == "?" and "does not look like a digit" in rejected[1]
+    assert rejected[0] == "?" and "Not a digit" in rejected[1]
     assert sure[0] == "4" and "confidence" in sure[1]
     if unsure.unsure:
         assert "Not sure" in window.verdict.text()

@@ -38,22 +38,22 @@ def run(args: argparse.Namespace) -> int:
 
         meta = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]
                                             ).get_modelmeta().custom_metadata_map
-        models["sequence (read)"] = {"path": str(path), "label": "the number reader's line model",
-                                     **dict(meta)}
+        sequence = {"path": str(path), "label": "the number reader's line model", **dict(meta)}
     except Exception as e:  # a missing or unreadable file: shown, not raised
-        models["sequence (read)"] = {"error": str(e).splitlines()[0][:300]}
+        sequence = {"error": str(e).splitlines()[0][:300]}
     report = {
         "digitrt": __version__,
         "onnxruntime": ort.__version__,
         "providers": ort.get_available_providers(),
         "models": models,
+        "sequence_model": sequence,
     }
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print(f"digitrt {__version__}  onnxruntime {ort.__version__}  "
           f"providers: {', '.join(report['providers'])}")
-    for name, meta in models.items():
+    for name, meta in {**models, "sequence model (read)": sequence}.items():
         print(f"\n{name}: {meta.get('path', '(not loaded)')}")
         for key, value in sorted(meta.items()):
             if key != "path":
