@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 EXTRAS := gui,serve,train,bench,dev,ray
 PIP_LOCKED := $(BIN)/python -m pip install --quiet --constraint $(LOCK)
-SECOND_STAGE_EPOCHS := 10
+SECOND_STAGE_EPOCHS := 15
 SECOND_STAGE_LR := 3e-4
 # Qt's wheels bundle Qt but not these system libraries (xcb-* are for a window on X11/Xvfb).
 QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 \

@@ -153,8 +153,9 @@ def test_unwritable_samples_folder_shows_an_error(qtbot, tmp_path):
     QTest.keyClick(window, Qt.Key.Key_1)
     assert not window.error_label.isHidden() and "Could not save" in window.error_label.text()
     assert blocker.read_text() == "a file, not a folder"
+    window.clear()
     draw_digit_with_mouse(qtbot, window, 7)  # still alive and predicting
-    assert window.last_prediction.digit is not None
+    assert window.last_prediction.digit == 7
 
 
 def test_switching_the_model_repredicts(qtbot, window):

@@ -14,7 +14,9 @@ import pytest
 import digitrt
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-MINIMUM = {"cnn": 0.9960, "cnn-int8": 0.9950, "mlp": 0.9820}
+# Model v3 (real writers in training, decisions on real writers) gives up 0.1 point of MNIST
+# test accuracy for 3.2 points on real writers' digits (models/README.md): 0.9955, not 0.9960.
+MINIMUM = {"cnn": 0.9955, "cnn-int8": 0.9950, "mlp": 0.9820}
 
 
 @pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])

@@ -79,12 +79,13 @@ def test_mnist_test_set_through_predict_batch(recognizer, mnist):
 
 def test_canvas_renderings_of_a_2000_digit_sample(recognizer, mnist_subset):
     """The 2,000-digit MNIST test sample drawn on user-like canvases: the CNN's canvas accuracy
-    (99.36 % on all 10k, int8) holds within the subset's margin of three standard errors (0.52)."""
+    (its best guess, as the metadata's figure is measured) holds within the subset's margin of
+    three standard errors (about 0.55 points)."""
     from training.augment import render_on_canvas
 
     rng = np.random.default_rng(7)
     canvases = [render_on_canvas(im, rng) for im in mnist_subset.test_images]
-    predicted = [p.digit for p in recognizer.predict_batch(canvases)]
+    predicted = [p.best_guess for p in recognizer.predict_batch(canvases)]
     claimed = float(recognizer.metadata["canvas_test_accuracy"])
     n = len(canvases)
     assert np.mean(np.array(predicted) == mnist_subset.test_labels) >= (
@@ -92,14 +93,17 @@ def test_canvas_renderings_of_a_2000_digit_sample(recognizer, mnist_subset):
 
 
 def test_canvas_renderings_of_mnist_test_digits(recognizer, mnist):
-    """MNIST test digits drawn on user-like canvases (sizes, shades, pens, rotations) are read
-    at >= 99 % by the CNN."""
+    """MNIST test digits drawn on user-like canvases (sizes, shades, pens, rotations): the best
+    guess is right for >= 99 %, and at most 0.8 % are answered "not a digit" (model v3's
+    threshold is chosen on real writers' digits, where it rejects 0.4 %)."""
     from training.augment import render_on_canvas
 
     rng = np.random.default_rng(7)
     canvases = [render_on_canvas(im, rng) for im in mnist.test_images]
-    predicted = [p.digit for p in recognizer.predict_batch(canvases)]
-    assert np.mean(np.array(predicted) == mnist.test_labels) >= 0.99
+    predictions = recognizer.predict_batch(canvases)
+    guesses = np.array([p.best_guess for p in predictions])
+    assert np.mean(guesses == mnist.test_labels) >= 0.99
+    assert np.mean([p.status == "not_a_digit" for p in predictions]) <= 0.008
 
 
 def test_predict_batch_matches_predict(recognizer):
