@@ -6,8 +6,11 @@ Binds 127.0.0.1 by default: pass --host 0.0.0.0 to serve other machines on purpo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
+
+MODEL_VARIABLE = "DIGITRT_SERVE_MODEL"  # the model, for worker processes
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -19,7 +22,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     serve.add_argument("--model", default=None,
                        help="cnn-int8 (the default), cnn, mlp, or a path to an .onnx model")
     serve.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="threads running the model at once (default 1; 2 on 2 cores)")
+                       help="server processes, each with its own model (default 1; one per core "
+                            "for the most requests per second)")
     return serve  # type: ignore[no-any-return]
 
 
@@ -38,11 +42,16 @@ def run(args: argparse.Namespace) -> int:
               "in a clone, or pip install 'digitrt-*.whl[serve]'", file=sys.stderr)
         return 2
     from .._recognizer import Recognizer
-    from .._serve import create_app
 
-    recognizer = Recognizer(args.model)
-    app = create_app(recognizer, workers=args.workers)
-    print(f"digitrt serve: http://{args.host}:{args.port}/ (model {recognizer.name}; Ctrl+C stops)",
-          file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    recognizer = Recognizer(args.model)  # a bad model: one error here, before any worker starts
+    print(f"digitrt serve: http://{args.host}:{args.port}/ (model {recognizer.name}, "
+          f"{args.workers} worker process(es); Ctrl+C stops)", file=sys.stderr)
+    if args.workers == 1:
+        from .._serve import create_app
+
+        uvicorn.run(create_app(recognizer), host=args.host, port=args.port, log_level="warning")
+    else:  # one process per worker, each with its own model and event loop
+        os.environ[MODEL_VARIABLE] = args.model or ""
+        uvicorn.run("digitrt._serve:app_from_environment", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_level="warning")
     return 0

@@ -35,6 +35,16 @@ LENIENT_TYPES = ("application/x-www-form-urlencoded",)
 STATIC = resources.files(__package__) / "static"
 
 
+def app_from_environment() -> Any:
+    """The app for one of `digitrt serve --workers N`'s processes: its own Recognizer of the
+    model named in $DIGITRT_SERVE_MODEL (empty: the default)."""
+    import os
+
+    from .._recognizer import Recognizer
+
+    return create_app(Recognizer(os.environ.get("DIGITRT_SERVE_MODEL") or None))
+
+
 class BadRequest(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -75,6 +85,7 @@ def create_app(recognizer: Any, *, workers: int = 1, max_body: int = MAX_BODY,
                                   f"{', '.join(IMAGE_TYPES)}")
 
     limiter = anyio.CapacityLimiter(workers)
+    batcher = _Batcher(recognizer, limiter, workers)
 
     async def compute(function: Any, *args: Any) -> Any:
         try:
@@ -89,7 +100,13 @@ def create_app(recognizer: Any, *, workers: int = 1, max_body: int = MAX_BODY,
 
     async def predict(request: Request) -> Response:
         image_type(request)
-        p = await compute(recognizer.predict, await body_of(request))
+        data = await body_of(request)
+        try:
+            p = await asyncio.wait_for(batcher.predict(data), timeout)
+        except TimeoutError:
+            raise BadRequest(503, f"the request took more than {timeout:g} s; try again") from None
+        if isinstance(p, ImageError):
+            raise BadRequest(400, str(p))
         out = record(p, 3)
         if request.query_params.get("image") == "1":  # the page shows what the model saw
             out["image"] = (p.image * 255).round().astype("uint8").tolist()
@@ -159,6 +176,51 @@ def create_app(recognizer: Any, *, workers: int = 1, max_body: int = MAX_BODY,
               Route("/predict_batch", predict_batch, methods=["POST"])]
     return Starlette(routes=routes, exception_handlers={BadRequest: bad_request, 404: not_found,
                                                          405: not_found})
+
+
+class _Batcher:
+    """Requests to /predict that arrive together are run as one batch (`predict_iter`): one
+    model run for all of them, in at most `workers` threads at once. Under load this is what
+    keeps the server near `predict_batch`'s throughput; alone, a request is a batch of one."""
+
+    MAX = 64
+
+    def __init__(self, recognizer: Any, limiter: Any, workers: int) -> None:
+        self.recognizer, self.limiter, self.workers = recognizer, limiter, workers
+        self.pending: list[tuple[bytes, asyncio.Future[Any]]] = []
+        self.running = 0
+
+    async def predict(self, data: bytes) -> Any:
+        """The Prediction for one encoded image, or the ImageError standing in for it."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending.append((data, future))
+        if self.running < self.workers:
+            self.running += 1
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    def _run(self, images: list[bytes]) -> list[Any]:
+        return list(self.recognizer.predict_iter(images, batch_size=len(images)))
+
+    async def _drain(self) -> None:
+        import anyio.to_thread
+
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[: self.MAX], self.pending[self.MAX :]
+                images = [data for data, _ in batch]
+                try:
+                    results = await anyio.to_thread.run_sync(self._run, images, limiter=self.limiter)
+                except Exception as e:  # a model failure: every request of the batch hears it
+                    results = [e] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        if isinstance(result, Exception) and not isinstance(result, ImageError):
+                            future.set_exception(result)
+                        else:
+                            future.set_result(result)
+        finally:
+            self.running -= 1
 
 
 PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
