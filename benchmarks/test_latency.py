@@ -9,6 +9,7 @@ import onnxruntime as ort
 import pytest
 
 import digitrt
+from digitrt import MNIST_SIZE
 
 from .timing import compare
 
@@ -16,7 +17,7 @@ V1_MODEL = Path(__file__).resolve().parent / "baseline" / "digit_cnn_v1.onnx"
 
 
 def ready_tensor(canvas):
-    return digitrt.preprocess(canvas).reshape(1, 28, 28, 1)
+    return digitrt.preprocess(canvas).reshape(1, MNIST_SIZE, MNIST_SIZE, 1)
 
 
 # ---------------------------------------------------------------- preprocess

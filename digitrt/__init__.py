@@ -16,19 +16,24 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ._errors import DigitrtError, ImageError, ModelError
+from ._formats import IMAGE_SUFFIXES
 from ._models import ModelSpec, list_models
 from ._version import PREPROCESSING_VERSION, __version__
 
 if TYPE_CHECKING:
+    from ._decision import Decision, DigitReading, Prediction, Reading
     from ._image import ImageInput
     from ._model import Model
-    from ._preprocess import preprocess
-    from ._reader import Reading
-    from ._recognizer import Prediction, Recognizer
+    from ._preprocess import MNIST_SIZE, preprocess
+    from ._recognizer import Recognizer
     from ._samples import SampleStore
 
 __all__ = [
+    "IMAGE_SUFFIXES",
+    "MNIST_SIZE",
     "PREPROCESSING_VERSION",
+    "Decision",
+    "DigitReading",
     "DigitrtError",
     "ImageError",
     "ImageInput",
@@ -47,12 +52,15 @@ __all__ = [
 ]
 
 _LAZY = {
+    "Decision": "._decision",
+    "DigitReading": "._decision",
     "ImageInput": "._image",
+    "MNIST_SIZE": "._preprocess",
     "Model": "._model",
     "preprocess": "._preprocess",
-    "Prediction": "._recognizer",
+    "Prediction": "._decision",
     "Recognizer": "._recognizer",
-    "Reading": "._reader",
+    "Reading": "._decision",
     "SampleStore": "._samples",
 }
 

@@ -21,13 +21,13 @@ import numpy.typing as npt
 
 from ._cv import MAX_PIXELS, cv2
 from ._errors import ImageError
+from ._formats import FORMATS
 
 ImageInput: TypeAlias = "npt.NDArray[Any] | str | os.PathLike[str] | bytes | BinaryIO"
 GreyImage: TypeAlias = npt.NDArray[np.uint8]
 
 # Files and stdin are read up to this many bytes: a digit image is kilobytes, a photo megabytes.
 MAX_FILE_BYTES = 64 * 1024 * 1024
-FORMATS = "PNG, JPEG or BMP"
 
 ACCEPTED = (
     "accepted: a 2-D grey array (uint8, uint16, or float in [0, 1]), a 3-D array with 1, 3 (BGR) "

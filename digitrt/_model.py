@@ -12,14 +12,14 @@ import numpy.typing as npt
 
 from ._errors import ArgumentTypeError, ModelError, check_int
 from ._models import resolve_model
+from ._preprocess import MNIST_SIZE
 from ._profile import EMBEDDING, file_sha256
 from ._version import PREPROCESSING_VERSION
 
-MNIST_SIZE = 28
 MAX_THREADS = 64  # onnxruntime builds a thread pool up front: 4096 threads took 86 s
 PROBABILITIES = "probabilities"  # the output every digitrt model has
 NOT_A_DIGIT = "not_a_digit"  # v2 models: the probability that the drawing is not a digit, [N]
-_SIGNATURE = "input float32 [N, 28, 28, 1] and output float32 [N, 10]"
+_SIGNATURE = f"input float32 [N, {MNIST_SIZE}, {MNIST_SIZE}, 1] and output float32 [N, 10]"
 
 
 def _session_options(threads: int = 1) -> Any:
@@ -95,6 +95,8 @@ class Model:
                 f"execution provider(s) {unknown or providers} not available; "
                 f"this onnxruntime offers: {', '.join(available)}"
             )
+        self.threads: int = threads
+        self.providers: tuple[str, ...] = tuple(providers)
         self.path: Path = resolve_model(model)
         self._session = open_session(self.path, "model", threads, providers)
         self.input_name, probabilities = self._check_signature()

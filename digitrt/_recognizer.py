@@ -4,83 +4,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from ._batch import run_chunked
+from ._decision import UNSURE_BELOW, Decision, Prediction, Reading, blank_prediction
 from ._errors import ArgumentTypeError, ArgumentValueError, ImageError, ModelError, check_int
 from ._image import ImageInput
-from ._model import MNIST_SIZE, Model, first_line
-from ._preprocess import prepare
+from ._model import Model, first_line
+from ._preprocess import MNIST_SIZE, prepare
 from ._profile import Profile
-from ._reader import Reading
+from ._reading.lines import shared_line_model
+from ._reading.reader import NumberReader
 from ._samples import SampleStore, prepare_samples
 
-Status = Literal["digit", "blank", "not_a_digit"]
-
-# Below this confidence a reading is `unsure`: apps should show the runner-up or ask again.
-UNSURE_BELOW = 0.60
 DEFAULT_BATCH_SIZE = 256  # images per model run in predict_batch / predict_iter
 MAX_BATCH_SIZE = 65_536
 _WARM_UP_CANVAS = np.full((280, 280), 160, np.uint8)
 _WARM_UP_CANVAS[60:220, 130:150] = 0
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """The result for one image.
-
-    Attributes:
-        digit: the recognised digit 0-9; None exactly when `status` is not "digit".
-        confidence: the calibrated probability of `digit`; for "not_a_digit", the not-a-digit
-            score; 0.0 when blank.
-        status: "digit"; "not_a_digit" when the drawing does not look like a digit (a doodle, a
-            letter, a dot; see `Recognizer`'s `reject`); "blank" when the image holds no ink (the
-            model is not run).
-        unsure: True when a digit's `confidence` is below the recognizer's `unsure_below`: show
-            the runner-up (`top(2)`) or ask the user to write again.
-        best_guess: the most probable digit, even when the status is "not_a_digit" (None when
-            blank).
-        not_a_digit_score: the model's probability that this is not a digit (0.0 when blank or
-            for a model without that output).
-        probabilities: float32 array of shape (10,), each digit's calibrated probability given
-            that the drawing is a digit (all zeros when blank).
-        image: the float32 (28, 28) image the model saw, as returned by `digitrt.preprocess`.
-    """
-
-    digit: int | None
-    confidence: float
-    status: Status
-    unsure: bool
-    best_guess: int | None
-    not_a_digit_score: float
-    probabilities: npt.NDArray[np.float32] = field(repr=False, compare=False)
-    image: npt.NDArray[np.float32] = field(repr=False, compare=False)
-
-    @property
-    def is_blank(self) -> bool:
-        """True when the image held no ink and the model was not run."""
-        return self.status == "blank"
-
-    def top(self, k: int = 3) -> list[tuple[int, float]]:
-        """The k (0-10) most probable digits with their probabilities, most probable first (also
-        for a "not_a_digit" answer: what it would be if it were a digit)."""
-        check_int("k", k, 0, 10)
-        if self.status == "blank":
-            return []
-        order = np.argsort(self.probabilities)[::-1][:k]
-        return [(int(d), float(self.probabilities[d])) for d in order]
-
-
-def _blank(image: npt.NDArray[np.float32]) -> Prediction:
-    probabilities = np.zeros(10, np.float32)
-    probabilities.flags.writeable = False
-    image.flags.writeable = False
-    return Prediction(None, 0.0, "blank", False, None, 0.0, probabilities, image)
 
 
 class Recognizer:
@@ -118,21 +61,10 @@ class Recognizer:
         reject: float | None = None,
         profile: str | os.PathLike[str] | Profile | None = None,
     ) -> None:
-        if not isinstance(unsure_below, (int, float)) or isinstance(unsure_below, bool):
-            raise ArgumentTypeError(f"unsure_below must be a number from 0 to 1, got "
-                                    f"{unsure_below!r:.60}")
-        if not 0.0 <= unsure_below <= 1.0:  # also refuses NaN
-            raise ArgumentValueError(f"unsure_below must be from 0 to 1, got {unsure_below}")
         self.model: Model = model if isinstance(model, Model) else Model(
             model, threads=threads, providers=providers)
-        self.unsure_below = float(unsure_below)
-        if reject is None:
-            reject = float(self.model.metadata.get("not_a_digit_threshold", 1.0))
-        elif not isinstance(reject, (int, float)) or isinstance(reject, bool):
-            raise ArgumentTypeError(f"reject must be a number from 0 to 1 or None, got {reject!r:.60}")
-        if not 0.0 <= reject <= 1.0:
-            raise ArgumentValueError(f"reject must be from 0 to 1, got {reject}")
-        self.reject = float(reject) if self.model.has_not_a_digit else 1.0
+        self.decision = Decision.for_model(self.model.metadata, self.model.has_not_a_digit,
+                                           reject, unsure_below)
         if profile is not None and not isinstance(profile, Profile):
             if not isinstance(profile, (str, os.PathLike)):
                 raise ArgumentTypeError(f"profile must be a path to a saved profile, got "
@@ -142,6 +74,8 @@ class Recognizer:
             raise ModelError(f"this profile was made for another model, not {self.model.name}")
         self.profile: Profile | None = profile
         self._run = self.model.run_scored if profile is None else self._run_personal
+        self._reader = NumberReader(self._run, self.predict, self.decision,
+                                    shared_line_model(self.model.threads, self.model.providers))
         try:  # warm up the whole path once: the first run allocates and is several times slower
             self.predict(_WARM_UP_CANVAS)
         except Exception as e:
@@ -149,8 +83,8 @@ class Recognizer:
 
     def _run_personal(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         scored, embedding = self.model.run_scored_embedded(batch)
-        assert self.profile is not None
-        self.profile.adjust(scored, embedding)
+        if self.profile is not None:
+            self.profile.adjust(scored, embedding)
         return scored
 
     def adapt(self, samples: str | os.PathLike[str] | SampleStore | Iterable[tuple[ImageInput, int]]
@@ -188,6 +122,16 @@ class Recognizer:
         return Recognizer(self.model, unsure_below=self.unsure_below, reject=self.reject,
                           profile=profile)
 
+    @property
+    def reject(self) -> float:
+        """The not-a-digit threshold in use (1.0: never rejects); see `decision`."""
+        return self.decision.reject
+
+    @property
+    def unsure_below(self) -> float:
+        """Digits with a lower confidence are marked `unsure`; see `decision`."""
+        return self.decision.unsure_below
+
     def read(self, image: ImageInput) -> Reading:
         """Read a whole number: every digit on the canvas, left to right.
 
@@ -204,11 +148,10 @@ class Recognizer:
             The Reading: text, per-digit results with boxes in the input's pixels, confidence.
 
         Raises:
-            ImageError: the input is not a readable image.
+            ImageError: the input is not a readable image, or not a line of digits.
+            ModelError: the bundled sequence model is missing or broken.
         """
-        from ._reader import read
-
-        return read(self, image)
+        return self._reader.read(image)
 
     def save_profile(self, path: str | os.PathLike[str]) -> None:
         """Save this recognizer's personal profile (made by `adapt`) to a file.
@@ -235,22 +178,6 @@ class Recognizer:
         """The model's metadata: accuracy, training command, date, versions."""
         return self.model.metadata
 
-    def _decide(self, scored: npt.NDArray[np.float32],
-                image: npt.NDArray[np.float32]) -> Prediction:
-        """The decision for one image from its model row: ten probabilities, then the score."""
-        probabilities = scored[:10]
-        probabilities.flags.writeable = False
-        image.flags.writeable = False
-        # Python's max on ten floats: cheaper than NumPy's argmax when predict's caches are cold.
-        values = scored.tolist()
-        score = values.pop()
-        confidence = max(values)
-        digit = values.index(confidence)
-        if score >= self.reject and self.reject < 1.0:
-            return Prediction(None, score, "not_a_digit", False, digit, score, probabilities, image)
-        return Prediction(digit, confidence, "digit", confidence < self.unsure_below, digit, score,
-                          probabilities, image)
-
     def predict(self, image: ImageInput) -> Prediction:
         """Recognise the digit in one image.
 
@@ -265,8 +192,8 @@ class Recognizer:
         """
         x = prepare(image)
         if x is None:
-            return _blank(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
-        return self._decide(self._run(x.reshape(1, MNIST_SIZE, MNIST_SIZE, 1))[0], x)
+            return blank_prediction(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
+        return self.decision.decide(self._run(x.reshape(1, MNIST_SIZE, MNIST_SIZE, 1))[0], x)
 
     def predict_iter(
         self, images: Iterable[ImageInput], *, batch_size: int = DEFAULT_BATCH_SIZE
@@ -287,10 +214,10 @@ class Recognizer:
         if isinstance(images, (str, bytes, os.PathLike)) or not isinstance(images, Iterable):
             raise ImageError(f"predict_iter takes an iterable of images, got {type(images).__name__}")
         check_int("batch_size", batch_size, 1, MAX_BATCH_SIZE)
-        return run_chunked(images, self._run, self._decide, _blank, batch_size)
+        return run_chunked(images, self._run, self.decision.decide, blank_prediction, batch_size)
 
     def predict_batch(self, images: Sequence[ImageInput]) -> list[Prediction]:
-        """Recognise many images, one model run per 256 of them.
+        """Recognise many images, one model run per DEFAULT_BATCH_SIZE (256) of them.
 
         Args:
             images: a sequence of anything `predict` accepts (a (N, H, W) array works too).
@@ -323,7 +250,8 @@ def _load_samples(samples: object) -> tuple[npt.NDArray[np.float32], npt.NDArray
                                      "not a folder; give DIR with DIR/<digit>/*.png")
         samples = SampleStore(samples)
     if isinstance(samples, SampleStore):
-        return samples._load(stacklevel=4)
+        images, labels = samples.load(stacklevel=4)
+        return images, labels.astype(np.int64)
     if isinstance(samples, (bytes, np.ndarray)) or not isinstance(samples, Iterable):
         raise ArgumentTypeError(f"samples must be a samples folder, a SampleStore or (image, "
                                 f"digit) pairs, got {type(samples).__name__}")

@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ._errors import DigitrtError, ImageError
+from ._formats import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 DIGITS = "0123456789"
 
 
@@ -92,22 +92,22 @@ class SampleStore:
             counts[digit] += 1
         return counts
 
-    def load(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+    def load(self, *, stacklevel: int = 2) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
         """Every usable sample, preprocessed exactly as `predict` does it.
 
         Unreadable files, blank drawings, files that are not images, files outside a 0-9 folder
         and empty folders are skipped and counted in one warning (a `UserWarning`).
 
+        Args:
+            stacklevel: whose line the warning names, as for `warnings.warn` (2: the caller's).
+
         Returns:
             float32 images of shape (N, 28, 28) and their uint8 labels (N may be 0).
         """
-        images, labels = self._load(stacklevel=3)
-        return images, labels.astype(np.uint8)
-
-    def _load(self, stacklevel: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         skipped: Counter[str] = Counter()
-        return prepare_samples(self._pairs(skipped), f"samples in {self.root}", stacklevel + 1,
-                               skipped)
+        images, labels = prepare_samples(self._pairs(skipped), f"samples in {self.root}",
+                                         stacklevel + 1, skipped)
+        return images, labels.astype(np.uint8)
 
     def _pairs(self, skipped: Counter[str]) -> Iterator[tuple[Path, int]]:
         """(file, digit) for every file in a 0-9 folder; what is not is counted in `skipped`.
@@ -171,7 +171,7 @@ def prepare_samples(pairs: Iterable[object], what: str, stacklevel: int,
     """(image, digit) pairs preprocessed exactly as `predict` does it. Pairs that cannot be
     used (not a pair, a label outside 0-9, unreadable, blank) are counted by reason, with those
     already in `skipped`, in one warning: "{what}: skipped N (...)"."""
-    from ._preprocess import prepare
+    from ._preprocess import MNIST_SIZE, prepare
 
     skipped = Counter() if skipped is None else skipped
     images: list[npt.NDArray[np.float32]] = []
@@ -201,5 +201,5 @@ def prepare_samples(pairs: Iterable[object], what: str, stacklevel: int,
         detail = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
         warnings.warn(f"{what}: skipped {sum(skipped.values())} ({detail})", stacklevel=stacklevel)
     if not images:
-        return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
+        return np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.float32), np.zeros(0, np.int64)
     return np.stack(images), np.asarray(labels, np.int64)

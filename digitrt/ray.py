@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from ._formats import IMAGE_SUFFIXES
 from ._recognizer import Recognizer
 
 __all__ = ["DigitPredictor", "predict_folder"]
 
-IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "bmp"]
+IMAGE_EXTENSIONS = [suffix[1:] for suffix in IMAGE_SUFFIXES]
 
 
 class DigitPredictor:

@@ -8,7 +8,7 @@ from PyQt6.QtCore import QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PyQt6.QtWidgets import QWidget
 
-CANVAS_SIZE = 280  # logical pixels, 10x MNIST's 28
+CANVAS_SIZE = 280  # logical pixels, 10x MNIST_SIZE
 NUMBER_WIDTH = 3 * CANVAS_SIZE  # the wide canvas of number mode
 BACKGROUND = QColor(160, 160, 160)
 INK = QColor(0, 0, 0)

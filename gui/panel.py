@@ -8,6 +8,8 @@ from PyQt6.QtCore import QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PyQt6.QtWidgets import QLabel, QWidget
 
+from digitrt import MNIST_SIZE
+
 ACCENT = QColor(37, 99, 235)
 BAR = QColor(203, 213, 225)
 TEXT = QColor(30, 41, 59)
@@ -86,15 +88,16 @@ class ModelInput(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFixedSize(28 * self.SCALE + 2, 28 * self.SCALE + 2)
+        self.setFixedSize(MNIST_SIZE * self.SCALE + 2, MNIST_SIZE * self.SCALE + 2)
         self.setStyleSheet("background: black; border: 1px solid #cbd5e1;")
         self.setToolTip("What the model sees: your drawing in MNIST's 28×28 convention")
-        self.show_image(np.zeros((28, 28), np.float32))
+        self.show_image(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
 
     def show_image(self, image: npt.NDArray[np.float32]) -> None:
         pixels = np.ascontiguousarray(np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8))
-        qimage = QImage(pixels.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
-        side = 28 * self.SCALE
+        n = MNIST_SIZE
+        qimage = QImage(pixels.data, n, n, n, QImage.Format.Format_Grayscale8).copy()
+        side = MNIST_SIZE * self.SCALE
         self.setPixmap(QPixmap.fromImage(qimage).scaled(
             side, side, Qt.AspectRatioMode.IgnoreAspectRatio,
             Qt.TransformationMode.FastTransformation))

@@ -32,12 +32,13 @@ from PyQt6.QtWidgets import (
 )
 
 import digitrt
+from digitrt import IMAGE_SUFFIXES, MNIST_SIZE
 
 from .canvas import CANVAS_SIZE, MAX_PEN, MIN_PEN, NUMBER_WIDTH, DigitCanvas
 from .panel import ModelInput, ProbabilityBars
 
 THROTTLE_MS = 40  # at most one live prediction per 40 ms while drawing (25 per second)
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
+IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)})"
 BUNDLED = {spec.name: spec.label for spec in digitrt.list_models()}
 DEFAULT_MODEL = next(iter(BUNDLED))  # list_models() puts the default first
 
@@ -380,7 +381,7 @@ class MainWindow(QMainWindow):
             self.digit_label.setText("–")
             self.verdict.setText("Draw a digit on the grey canvas.")
             self.bars.show_probabilities(np.zeros(10, np.float32), None)
-            self.model_input.show_image(np.zeros((28, 28), np.float32))
+            self.model_input.show_image(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
         elif p is not None and p.status == "not_a_digit":
             self.digit_label.setText("?")
             self.digit_label.setStyleSheet("color: #b45309;")

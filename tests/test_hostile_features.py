@@ -270,24 +270,26 @@ def test_a_model_whose_not_a_digit_output_is_not_a_probability_is_refused(tmp_pa
 def test_the_sequence_model_is_built_once_when_threads_race(recognizer, monkeypatch):
     """16 threads reading touching digits at once, before the sequence model exists: one
     session is built, and every thread reads the same number."""
-    from digitrt import _model, _reader
+    from digitrt._reading import lines
+    from digitrt._reading.reader import NumberReader
 
-    monkeypatch.setattr(_reader, "_session", [])
     built = []
-    real_open = _model.open_session
+    real_open = lines.open_session
 
     def counting(*args, **kwargs):
-        built.append(1)
+        built.append(args)
         return real_open(*args, **kwargs)
 
-    monkeypatch.setattr(_model, "open_session", counting)
+    monkeypatch.setattr(lines, "open_session", counting)
+    reader = NumberReader(recognizer.model.run_scored, recognizer.predict, recognizer.decision,
+                          lines.LineModel(threads=2))
     image = write_number([3, 1, 4, 1, 5], step=62)
     texts = []
     barrier = threading.Barrier(16)
 
     def work():
         barrier.wait()
-        texts.append(recognizer.read(image).text)
+        texts.append(reader.read(image).text)
 
     threads = [threading.Thread(target=work) for _ in range(16)]
     for t in threads:
@@ -295,6 +297,7 @@ def test_the_sequence_model_is_built_once_when_threads_race(recognizer, monkeypa
     for t in threads:
         t.join()
     assert len(built) == 1 and len(set(texts)) == 1 and len(texts) == 16
+    assert built[0][2] == 2  # the reader's threads, not onnxruntime's default
 
 
 # ---------------------------------------------------------------- the folder CLI

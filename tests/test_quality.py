@@ -36,9 +36,16 @@ def test_public_api_is_small_and_documented():
         "list_models",
         # added by the number reader
         "Reading",
+        # added by the reading reshape (#31): the decision step, a reading's digit
+        "Decision", "DigitReading",
+        # the image file suffixes digitrt reads (one table: library, CLI, Ray, server, window)
+        "IMAGE_SUFFIXES",
+        # the side of the images the models see (the window draws it)
+        "MNIST_SIZE",
     ])
     for name in digitrt.__all__:
-        if name not in ("__version__", "ImageInput", "PREPROCESSING_VERSION"):
+        if name not in ("__version__", "ImageInput", "PREPROCESSING_VERSION", "IMAGE_SUFFIXES",
+                        "MNIST_SIZE"):
             assert getattr(digitrt, name).__doc__, name
 
 

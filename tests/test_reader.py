@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from digitrt import ImageError
+from digitrt._reading.lines import LineModel
+from digitrt._reading.reader import NumberReader
 from tests.strokes import draw_digit, write_number
+
+
+def reader_of(recognizer, thresholds=None):
+    """A NumberReader on the recognizer's public parts, with its own sequence model session
+    (and the given thresholds instead of those shipped in that model's metadata)."""
+    return NumberReader(recognizer.model.run_scored, recognizer.predict, recognizer.decision,
+                        LineModel(), thresholds)
 
 
 def number(digits, gap=0.4, h=180, rise=0):
@@ -151,16 +162,17 @@ def test_unsure_digits_get_the_sequence_models_second_opinion(recognizer, mnist,
     """300 numbers of MNIST training digits standing apart or tight (training.numbers, seeded):
     reading the classifier's unsure digits again with the sequence model reads more of them
     exactly than the classifier alone, and each digit it changed was unsure."""
-    from digitrt import _reader
+    from digitrt._reading.reader import Thresholds
     from training import numbers
     from training.fonts import TRAINING
 
     cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 150, 4, TRAINING)
     cases = [c for c in cases if c.kind != "overlapping"]
     both = [recognizer.read(c.image) for c in cases]
-    below = _reader.SECOND_OPINION_BELOW
-    monkeypatch.setattr(_reader, "SECOND_OPINION_BELOW", 0.0)
-    alone = [recognizer.read(c.image) for c in cases]
+    shipped = Thresholds.from_metadata(LineModel().metadata)
+    below = shipped.second_opinion_below
+    without = reader_of(recognizer, thresholds=replace(shipped, second_opinion_below=0.0))
+    alone = [without.read(c.image) for c in cases]
     right = [sum(r.text == c.text for r, c in zip(rs, cases, strict=True)) for rs in (both, alone)]
     assert right[0] > right[1] >= 0.95 * len(cases)
     changed = [(a, b) for ra, rb in zip(alone, both, strict=True)
@@ -171,7 +183,7 @@ def test_unsure_digits_get_the_sequence_models_second_opinion(recognizer, mnist,
 def test_decode_frames_collapses_repeats_and_drops_blanks():
     """Greedy CTC decoding: a digit held over frames counts once, a blank between two equal
     digits makes two; each digit keeps its frame span and its best frame's probability."""
-    from digitrt._reader import decode_frames
+    from digitrt._reading.lines import decode_frames
 
     best = [0, 4, 4, 0, 4, 6, 6, 0]  # blank, 3, 3, blank, 3, 5, 5, blank
     frames = np.full((len(best), 11), 0.01, np.float32)
@@ -186,19 +198,21 @@ def test_decode_frames_collapses_repeats_and_drops_blanks():
 def test_sequence_model_reads_a_line_of_overlapping_digits(mnist):
     """The bundled sequence model gives one frame per 4 line pixels, and reads overlapping MNIST
     training digits that the segmentation alone splits wrongly, box by box left to right."""
-    from digitrt import _reader
     from digitrt._image import to_grey
+    from digitrt._reading.atoms import find_atoms
+    from digitrt._reading.lines import line_image, read_line
     from training import numbers
     from training.fonts import TRAINING
 
     cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 40, 1, TRAINING)
     right = 0
+    sequence_model = LineModel()
     for case in [c for c in cases if c.kind == "overlapping"]:
-        atoms, small, labels, _, background, factor, _ = _reader.find_atoms(to_grey(case.image))
-        line = _reader.line_image(atoms, small, labels, background)[0]
-        seen = _reader.line_frames(atoms, small, labels, background)
+        atoms, small, labels, _, background, factor, _ = find_atoms(to_grey(case.image))
+        line = line_image(atoms, small, labels, background)[0]
+        seen = sequence_model.frames(atoms, small, labels, background)
         assert seen is not None and seen[0].shape == (line.shape[1] // 4, 11)
-        digits = _reader.read_line(seen, atoms, labels, factor, 0.5)
+        digits = read_line(seen, atoms, labels, factor, 0.5)
         assert [d.box[0] for d in digits] == sorted(d.box[0] for d in digits)
         right += "".join(str(d.digit) for d in digits) == case.text
     assert right >= 0.85 * 40
@@ -226,13 +240,18 @@ def test_touching_strokes_are_read_by_the_sequence_model(recognizer):
 def test_a_line_too_long_for_the_sequence_model_keeps_the_segmentation(recognizer, monkeypatch):
     """Past MAX_LINE line pixels (memory) the sequence model is not run: read answers with the
     segmentation's digits, six of them, instead."""
-    from digitrt import _reader
+    from digitrt._reading import lines
 
-    monkeypatch.setattr(_reader, "MAX_LINE", 16)
+    class Refusing:
+        def run(self, *_):
+            pytest.fail("sequence model ran")
+
+    recognizer.read(touching_number())  # the sequence model's metadata (thresholds) is loaded
+    monkeypatch.setattr(lines, "MAX_LINE", 16)
     r = recognizer.read(touching_number())
     # six digits; model v3 cuts the 9 in two without the sequence model's reading
     assert len(r.digits) in (6, 7) and all(d.status in ("digit", "not_a_digit") for d in r.digits)
-    monkeypatch.setattr(_reader, "sequence_session", lambda: pytest.fail("sequence model ran"))
+    monkeypatch.setattr(lines.LineModel, "session", lambda self: Refusing())
     recognizer.read(touching_number())
 
 
@@ -240,30 +259,34 @@ def test_a_line_the_sequence_model_reads_no_digit_in_keeps_the_segmentation(reco
                                                                             monkeypatch):
     """When the sequence model decodes nothing (every frame blank), read answers with the
     segmentation's digits instead of failing or answering ""."""
-    from digitrt import _reader
+    from digitrt._reading import lines
 
     class Blank:
         def run(self, _names, feed):
-            frames = np.zeros((1, feed["line"].shape[2] // _reader.FRAME, 11), np.float32)
-            frames[..., _reader.BLANK] = 1.0
+            frames = np.zeros((1, feed["line"].shape[2] // lines.FRAME, 11), np.float32)
+            frames[..., lines.BLANK] = 1.0
             return [frames]
 
-    monkeypatch.setattr(_reader, "sequence_session", lambda: Blank())
+    recognizer.read(touching_number())  # the sequence model's metadata (thresholds) is loaded
+    monkeypatch.setattr(lines.LineModel, "session", lambda self: Blank())
     r = recognizer.read(touching_number())
     assert len(r.text) in (6, 7) and r.text.startswith("3141"), r.text  # the cuts misread 5 and 9
     assert all(d.status == "digit" and d.box[2] > 0 for d in r.digits)
 
 
 def test_a_missing_sequence_model_is_a_model_error(recognizer, monkeypatch, tmp_path):
-    """Without its sequence model file, reading touching digits raises digitrt's ModelError
-    naming the file, not an onnxruntime error; digits standing apart still read."""
-    from digitrt import ModelError, _reader
+    """Without its sequence model file (which ships the reader's thresholds), reading raises
+    digitrt's ModelError naming the file, not an onnxruntime error, for touching digits and
+    digits standing apart alike; predict still answers."""
+    from digitrt import ModelError
+    from digitrt._reading import lines
 
-    monkeypatch.setattr(_reader, "_session", [])  # not built yet
-    monkeypatch.setattr(_reader, "bundled_file", lambda *a: tmp_path / "digit_sequence.onnx")
-    with pytest.raises(ModelError, match=r"digit_sequence\.onnx"):
-        recognizer.read(touching_number())
-    assert recognizer.read(number([3, 1, 4])).text == "314"
+    monkeypatch.setattr(lines, "bundled_file", lambda *a: tmp_path / "digit_sequence.onnx")
+    reader = reader_of(recognizer)  # a sequence model not built yet
+    for image in (touching_number(), number([3, 1, 4])):
+        with pytest.raises(ModelError, match=r"digit_sequence\.onnx"):
+            reader.read(image)
+    assert recognizer.predict(number([3])).digit == 3
 
 
 def test_number_test_digits_alone_are_each_digit_at_the_numbers_size_and_pen(recognizer, mnist):
@@ -338,13 +361,13 @@ def test_numbers_with_rules_from_mnist_digits(recognizer, mnist):
 def test_numbers_without_rules_are_left_as_they_are(mnist):
     """No stroke of 300 numbers of MNIST training digits (a third overlapping: bars of touching
     neighbours run on, as in 587) is taken for a rule."""
-    from digitrt import _reader
     from digitrt._image import to_grey
+    from digitrt._reading.atoms import find_atoms
     from training import numbers
     from training.fonts import TRAINING
 
     cases = numbers.numbers(mnist.train_images[:3000], mnist.train_labels[:3000], 100, 6, TRAINING)
-    assert not any(_reader.find_atoms(to_grey(c.image)).ruled for c in cases)
+    assert not any(find_atoms(to_grey(c.image)).ruled for c in cases)
 
 
 def test_a_freehand_underline_is_not_read(recognizer):

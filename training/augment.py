@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from digitrt import preprocess
+from digitrt import MNIST_SIZE, preprocess
 
 U8 = npt.NDArray[np.uint8]
 
@@ -92,7 +92,7 @@ def _paper_and_pen(rng: np.random.Generator) -> U8:
 
 def augment_batch(digits: U8 | Sequence[U8], rng: np.random.Generator) -> npt.NDArray[np.float32]:
     """Render every 28x28 field on a canvas and preprocess it: N fields -> (N, 28, 28, 1)."""
-    out = np.empty((len(digits), 28, 28, 1), np.float32)
+    out = np.empty((len(digits), MNIST_SIZE, MNIST_SIZE, 1), np.float32)
     for i, digit in enumerate(digits):
         out[i, :, :, 0] = preprocess(render_on_canvas(digit, rng))
     return out

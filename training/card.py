@@ -369,9 +369,9 @@ def personalization(p: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-arg]
-    from digitrt._reader import SECOND_OPINION_BELOW
+    from .sequence import GAPS, MAX_DIGITS, READER_THRESHOLDS
 
-    from .sequence import GAPS, MAX_DIGITS
+    second_opinion_below = float(READER_THRESHOLDS["reader_second_opinion_below"])
 
     lines = [
         "",
@@ -380,7 +380,7 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
         "`Recognizer.read` segments a number and classifies each piece with the classifier "
         "above; where one connected stroke holds two digits (touching or overlapping "
         "neighbours) this model's reading is the answer, and digits the classifier reads with "
-        f"less than {SECOND_OPINION_BELOW:g} confidence take the product of both models' "
+        f"less than {second_opinion_below:g} confidence take the product of both models' "
         "probabilities "
         "(README, *Whole numbers*). Input `line`: float32 `[N, 32, W, 1]`, the reader's own "
         "ink of the number scaled to 32 px tall, W a multiple of 4; output `frames` "

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import digitrt
+from digitrt import MNIST_SIZE
 
 from . import real, synth
 from .augment import augment_batch
@@ -90,7 +91,7 @@ def accepted_sheet(rejected: dict[str, float], accepted: dict, path: Path, worst
     rows = []
     for k in sorted(rejected, key=lambda k: rejected[k])[:worst]:
         tiles = [(255 * t[..., 0]).astype(np.uint8) for t in accepted[k][:12]]
-        rows.append(np.hstack(tiles + [np.zeros((28, 28), np.uint8)] * (12 - len(tiles))))
+        rows.append(np.hstack(tiles + [np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)] * (12 - len(tiles))))
     sheet = 255 - np.vstack(rows)
     cv2.imwrite(str(path), cv2.resize(sheet, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))
 
@@ -137,7 +138,7 @@ def contact_sheets(images, out: Path) -> None:  # type: ignore[no-untyped-def]
     }
     for name, fields in sheets.items():
         rows = [fields[i : i + 12] for i in range(0, len(fields), 12)]
-        rows[-1] = rows[-1] + [np.zeros((28, 28), np.uint8)] * (12 - len(rows[-1]))
+        rows[-1] = rows[-1] + [np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)] * (12 - len(rows[-1]))
         sheet = 255 - np.vstack([np.hstack(r) for r in rows])
         cv2.imwrite(str(out / f"sheet_{name}.png"),
                     cv2.resize(sheet, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))

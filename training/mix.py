@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from digitrt import preprocess
+from digitrt import MNIST_SIZE, preprocess
 
 from . import real, synth
 from .augment import augment_batch, preprocess_all, render_on_canvas
@@ -187,7 +187,7 @@ class Mix:
         """One item as a user's input: a real bitmap scanned or as stored, a digit cropped from a
         document, or (most items) its field on a random canvas (augment.render_on_canvas)."""
         if kind < 0:  # a user's own drawing: train.py puts it in after preprocessing
-            return np.zeros((28, 28), np.uint8)
+            return np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
         if kind == REAL:
             r = rng.random()
             if r < SCANNED_SHARE:
@@ -202,7 +202,7 @@ class Mix:
     def batch(self, kinds: npt.NDArray[np.int64], refs: npt.NDArray[np.int64],
               rng: np.random.Generator) -> F32:
         """Each item of a batch as a user's input, preprocessed: (N, 28, 28, 1)."""
-        out = np.empty((len(kinds), 28, 28, 1), np.float32)
+        out = np.empty((len(kinds), MNIST_SIZE, MNIST_SIZE, 1), np.float32)
         for i, (k, r) in enumerate(zip(kinds, refs, strict=True)):
             out[i, :, :, 0] = preprocess(self.canvas(int(k), int(r), rng))
         return out

@@ -22,7 +22,7 @@ ruled paper (`_rule`).
 --validation composes the same kind of numbers from the training run's validation digits (MNIST
 training images it held out) and the validation fonts (training/fonts.py VALIDATION: no model
 trains on them, and the test does not use them), with another seed: the set on which the
-reader's constants (digitrt/_reader.py) and its models are chosen, so that the number test stays
+reader's constants (digitrt/_reading/) and its models are chosen, so that the number test stays
 a test. --validation --training-fonts writes the font half in the training fonts instead (the
 validation set before 2026-12-01: it cannot tell how a reader does on styles it never saw).
 """

@@ -3,7 +3,7 @@ ONNX beside the classifier (models/digit_sequence.onnx).
 
     python -m training.sequence [--numbers 100000] [--epochs 6] [--out models]
 
-The segmentation reader (digitrt/_reader.py) cuts touching and overlapping digits at the minima
+The segmentation reader (digitrt/_reading/) cuts touching and overlapping digits at the minima
 of their ink's column profile; where strokes cross, no vertical cut separates them. The sequence
 model reads the whole line instead, frame by frame (one frame per 4 pixels of a 32-px-tall line),
 and CTC (Graves et al. 2006) needs no segmentation to train.
@@ -43,7 +43,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from digitrt._reader import LINE_HEIGHT, number_line
+from digitrt import MNIST_SIZE
+from digitrt._reading.lines import LINE_HEIGHT, decode_frames, number_line
 
 from . import synth
 from .fonts import TRAINING
@@ -57,7 +58,23 @@ MAX_WIDTH = 256  # line pixels; longer lines are left out of training
 GAPS = ((-0.20, 0.0), (0.0, 0.10), (0.10, 0.60))  # overlapping, tight, apart
 FONT_SHARE, STROKE_SHARE = 0.25, 0.2  # of the digits a number is composed of
 BATCH = 64
-BLANK = 0  # CTC's blank; digit d is class d + 1
+# The number reader's decisions, shipped in this model's metadata (digitrt reads them as
+# `Thresholds`), chosen on validation numbers, never on the number test: MNIST training digits
+# and the training fonts (`python -m training.numbers --validation --training-fonts`);
+# second_opinion_below was checked again, and this model chosen, on the same digits in the fonts
+# no model trains on (`--validation`).
+READER_THRESHOLDS = {
+    # digits the classifier reads with less confidence are read again by this model
+    "reader_second_opinion_below": "0.9",
+    # a stroke group this model reads as one digit is not a digit when the classifier gives the
+    # whole of it this not-a-digit score or more (groups of real digits scored up to 0.956 on
+    # validation numbers; currency signs mostly 0.98+)
+    "reader_lone_mark": "0.97",
+    # log-probability taken per clear gap inside one candidate ("71" reads as a confident 7)
+    "reader_gap_penalty": "4.0",
+    # ...and per full-height stroke beyond the first ("12" reads as a confident 2)
+    "reader_tall_penalty": "1.0",
+}
 
 
 def digit_pool(images: npt.NDArray[np.uint8], labels: npt.NDArray[np.uint8],
@@ -80,7 +97,7 @@ def distort(field: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArr
     m = np.array([[c, -s], [s, c]]) @ np.array([[stretch, shear], [0.0, 1.0]])
     centre = np.array([13.5, 13.5])
     affine = np.hstack([m, (centre - m @ centre)[:, None]])
-    return cv2.warpAffine(field, affine, (28, 28), flags=cv2.INTER_LINEAR)
+    return cv2.warpAffine(field, affine, (MNIST_SIZE, MNIST_SIZE), flags=cv2.INTER_LINEAR)
 
 
 def make_numbers(fields, labels, count: int, rng: np.random.Generator, distorted: bool = False
@@ -128,13 +145,22 @@ def build_model():  # type: ignore[no-untyped-def]
     return keras.Model(inputs, outputs, name="digit_sequence")
 
 
-def greedy_decode(probabilities: npt.NDArray[np.float32]) -> list[str]:
-    """Best class per frame, repeats collapsed, blanks dropped (what the runtime does)."""
-    out = []
-    for row in probabilities.argmax(-1):
-        keep = (row != BLANK) & np.concatenate([[True], row[1:] != row[:-1]])
-        out.append("".join(str(int(c) - 1) for c in row[keep]))
-    return out
+def greedy_decode(frames: npt.NDArray[np.float32]) -> list[str]:
+    """Each line's digits as the runtime decodes them (`decode_frames`)."""
+    return ["".join(str(d) for d, _, _, _ in decode_frames(line)) for line in frames]
+
+
+def stamp(path: Path) -> None:
+    """Write READER_THRESHOLDS into an exported model's metadata (replacing older values)."""
+    import onnx
+
+    proto = onnx.load(str(path))
+    kept = [p for p in proto.metadata_props if p.key not in READER_THRESHOLDS]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(kept)
+    for key, value in READER_THRESHOLDS.items():
+        proto.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
+    onnx.save(proto, str(path))
 
 
 def export_onnx(model, path: Path, metadata: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -165,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--data", default=None, help="MNIST folder")
     parser.add_argument("--out", type=Path, default=Path("models"))
+    parser.add_argument("--stamp", type=Path, metavar="ONNX",
+                        help="only write the reader's thresholds into this exported model")
     args = parser.parse_args(argv)
+    if args.stamp:
+        stamp(args.stamp)
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     command = command_line("training.sequence", argv)
     seed_keras(args.seed)
@@ -213,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("validation numbers read exactly: %.2f %%", 100 * report["validation_exact"])
     args.out.mkdir(parents=True, exist_ok=True)
     export_onnx(model, args.out / "digit_sequence.onnx", {"training_command": command})
+    stamp(args.out / "digit_sequence.onnx")
     (args.out / "digit_sequence.json").write_text(json.dumps(report, indent=1) + "\n")
     return 0
 

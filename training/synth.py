@@ -30,6 +30,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from digitrt import MNIST_SIZE
+
 from .fonts import glyph
 
 U8 = npt.NDArray[np.uint8]
@@ -83,7 +85,7 @@ def skeleton_segments(skel: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
 def smooth_field(rng: Rng, amplitude: float) -> tuple[npt.NDArray[np.float32], ...]:
     """A smooth random displacement field over the 28x28 field (dx, dy), in MNIST pixels."""
     coarse = rng.normal(0, amplitude, (2, 3, 3)).astype(np.float32)
-    return tuple(cv2.resize(c, (28, 28), interpolation=cv2.INTER_CUBIC) for c in coarse)
+    return tuple(cv2.resize(c, (MNIST_SIZE, MNIST_SIZE), interpolation=cv2.INTER_CUBIC) for c in coarse)
 
 
 def displace(points: npt.NDArray[np.float64], field) -> npt.NDArray[np.float64]:  # type: ignore[no-untyped-def]
@@ -106,13 +108,13 @@ def to_field(big: U8) -> U8:
     """A drawing at 4x scale -> MNIST's field: the ink box fitted to 20 px, centred, 28x28."""
     ys, xs = np.nonzero(big > 20)
     if not len(ys):
-        return np.zeros((28, 28), np.uint8)
+        return np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
     crop = big[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = crop.shape
     scale = 20 / max(h, w)
     small = cv2.resize(crop, (max(1, round(w * scale)), max(1, round(h * scale))),
                        interpolation=cv2.INTER_AREA)
-    field = np.zeros((28, 28), np.uint8)
+    field = np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
     y0, x0 = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
     field[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
     return field
@@ -192,7 +194,7 @@ def redraw(skeleton: npt.NDArray[np.bool_], rng: Rng, style: str | None = None) 
     """An MNIST digit's skeleton drawn again as pen strokes (see the module docstring)."""
     segments = skeleton_segments(skeleton)
     if not len(segments):
-        return np.zeros((28, 28), np.uint8)
+        return np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
     field = smooth_field(rng, rng.uniform(0.3, 1.2))
     segments = np.column_stack([displace(segments[:, :2], field), displace(segments[:, 2:], field)])
     points = _ink_points(segments)
@@ -477,7 +479,7 @@ def _strokes(strokes: list[list[tuple[float, float]]], rng: Rng, keep_size: bool
 
 def _place(big: U8) -> U8:
     """Downscale 4x without fitting to 20 px: a dash keeps its true, small size."""
-    return cv2.resize(big, (28, 28), interpolation=cv2.INTER_AREA)
+    return cv2.resize(big, (MNIST_SIZE, MNIST_SIZE), interpolation=cv2.INTER_AREA)
 
 
 def crossed_out(rng: Rng, fonts: tuple[str, ...], digits: U8) -> U8:
@@ -486,7 +488,7 @@ def crossed_out(rng: Rng, fonts: tuple[str, ...], digits: U8) -> U8:
     n = int(rng.integers(6, 12))
     pts = [(2 + 24 * i / n, rng.uniform(4, 8) if i % 2 else rng.uniform(18, 24)) for i in range(n + 1)]
     over = draw_segments(polyline_segments(pts), rng.uniform(1.5, 3.0))
-    return np.maximum(base, cv2.resize(over, (28, 28), interpolation=cv2.INTER_AREA))
+    return np.maximum(base, cv2.resize(over, (MNIST_SIZE, MNIST_SIZE), interpolation=cv2.INTER_AREA))
 
 
 def two_digits(rng: Rng, fonts: tuple[str, ...], digits: U8) -> U8:

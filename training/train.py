@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from digitrt import PREPROCESSING_VERSION, Model, __version__
+from digitrt import MNIST_SIZE, PREPROCESSING_VERSION, Model, __version__
 
 from . import real
 from .custom import load_custom
@@ -69,7 +69,7 @@ def build_model(kind: str):  # type: ignore[no-untyped-def]
     import keras
     from keras import layers
 
-    inputs = keras.Input((28, 28, 1), name="image")
+    inputs = keras.Input((MNIST_SIZE, MNIST_SIZE, 1), name="image")
     if kind == "cnn":
         x = inputs
         for filters, size, pool in ((32, 5, True), (80, 3, True), (160, 3, False)):
@@ -212,7 +212,7 @@ def export_onnx(model, path: Path, metadata: dict[str, str],  # type: ignore[no-
     import tensorflow as tf
     import tf2onnx
 
-    spec = (tf.TensorSpec((None, 28, 28, 1), tf.float32, name="image"),)
+    spec = (tf.TensorSpec((None, MNIST_SIZE, MNIST_SIZE, 1), tf.float32, name="image"),)
     both = with_embedding(model)
 
     @tf.function(input_signature=spec)
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed,
               *training_data(args), with_real=not args.base)
     custom = (load_custom(args.custom) if args.custom is not None
-              else (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)))
+              else (np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.uint8), np.zeros(0, np.uint8)))
     if len(custom[1]):
         log.info("custom drawings: %d (each used %d times per epoch)", len(custom[1]), CUSTOM_REPEAT)
     val_x, val_y, val_negatives = validation_sets(mnist.train_images[val_idx],

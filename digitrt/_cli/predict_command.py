@@ -25,7 +25,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+from .._formats import IMAGE_SUFFIXES
+
 CSV_FIELDS = ("file", "digit", "confidence", "status", "error")
 
 

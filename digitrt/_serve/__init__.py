@@ -24,12 +24,13 @@ from importlib import resources
 from typing import Any
 
 from .._errors import DigitrtError, ImageError
+from .._formats import IMAGE_TYPES as IMAGE_FORMAT_TYPES
 from .._version import __version__
 
 MAX_BODY = 8 * 1024 * 1024  # bytes of one request body (a canvas PNG is tens of kilobytes)
 MAX_BATCH = 64  # images in one /predict_batch request
 TIMEOUT = 10.0  # seconds one request may compute
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/bmp", "application/octet-stream")
+IMAGE_TYPES = (*IMAGE_FORMAT_TYPES, "application/octet-stream")
 # curl --data-binary sends this type unless told otherwise: the body is still the image's bytes.
 LENIENT_TYPES = ("application/x-www-form-urlencoded",)
 STATIC = resources.files(__package__) / "static"
