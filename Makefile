@@ -12,6 +12,10 @@ EXTRAS := gui,serve,train,bench,dev,ray
 PIP_LOCKED := $(BIN)/python -m pip install --quiet --constraint $(LOCK)
 SECOND_STAGE_EPOCHS := 15
 SECOND_STAGE_LR := 3e-4
+# The models the card compares with: v1 (committed byte for byte, see benchmarks/baseline) and
+# v2.1's default, from the commit that shipped it.
+V1_MODEL := benchmarks/baseline/digit_cnn_v1.onnx
+V21_COMMIT := d6ab927
 # Qt's wheels bundle Qt but not these system libraries (xcb-* are for a window on X11/Xvfb).
 QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 \
 	libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
@@ -59,12 +63,11 @@ train-second-stage: $(VENV)/.dev
 	$(BIN)/python -m training.train --model mlp --finetune models/digit_mlp_base.weights.h5 \
 		--epochs $(SECOND_STAGE_EPOCHS) --learning-rate $(SECOND_STAGE_LR) --out models
 	$(BIN)/python -m training.quantize --models models
-	git show 9e228a7:models/digit_cnn.onnx > models/.v1_cnn.onnx  # model v1, for comparison
-	git show d6ab927:models/digit_cnn_int8.onnx > models/.v21_int8.onnx  # model v2.1's default
-	$(BIN)/python -m training.evaluate v1=models/.v1_cnn.onnx v2.1=models/.v21_int8.onnx \
+	git show $(V21_COMMIT):models/digit_cnn_int8.onnx > models/.v21_int8.onnx  # v2.1's default
+	$(BIN)/python -m training.evaluate v1=$(V1_MODEL) v2.1=models/.v21_int8.onnx \
 		cnn=models/digit_cnn.onnx cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx \
 		--out models
-	rm -f models/.v1_cnn.onnx models/.v21_int8.onnx
+	rm -f models/.v21_int8.onnx
 	$(BIN)/python -m training.personalize models/digit_cnn.onnx --out models/personalization.json
 	$(BIN)/python -m training.card models
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import digitrt
-from tests.strokes import draw_digit, write_number
+from training.strokes import draw_digit, write_number
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -46,19 +46,8 @@ def touching_number_canvas():
 
 
 @pytest.fixture(scope="session")
-def mnist_test():
-    """MNIST from $DIGITRT_MNIST_DIR or the loader's other places (never downloaded here)."""
-    from training.mnist import MnistError, load_mnist
-
-    try:
-        return load_mnist(mirrors=())
-    except MnistError:
-        pytest.skip("needs MNIST: set DIGITRT_MNIST_DIR=DIR or run `make data`")
-
-
-@pytest.fixture(scope="session")
-def mnist_image(mnist_test):
-    return mnist_test.test_images[0]
+def mnist_image(mnist):
+    return mnist.test_images[0]
 
 
 @pytest.fixture(scope="session")

@@ -120,12 +120,12 @@ def test_predict_vs_v1_interleaved(benchmark, recognizers, canvas, kind):
 # ---------------------------------------------------------------- batches
 @pytest.mark.benchmark(group="batch")
 @pytest.mark.parametrize("size", [32, 256, 1024])
-def test_predict_batch_mnist(benchmark, mnist_test, size):
+def test_predict_batch_mnist(benchmark, mnist, size):
     rec = digitrt.Recognizer("cnn", threads=2)
-    images = mnist_test.test_images[:size]
+    images = mnist.test_images[:size]
     results = benchmark(rec.predict_batch, images)
     benchmark.extra_info["images"] = size
-    accuracy = np.mean([p.digit for p in results] == mnist_test.test_labels[:size])
+    accuracy = np.mean([p.digit for p in results] == mnist.test_labels[:size])
     assert accuracy > 0.97
 
 

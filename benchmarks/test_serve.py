@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import digitrt
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 CLIENTS = 8
 

@@ -15,8 +15,8 @@ import importlib
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ._constants import IMAGE_SUFFIXES
 from ._errors import DigitrtError, ImageError, ModelError
-from ._formats import IMAGE_SUFFIXES
 from ._models import ModelSpec, list_models
 from ._version import PREPROCESSING_VERSION, __version__
 

@@ -19,9 +19,9 @@ from typing import Any, BinaryIO, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from ._constants import FORMATS
 from ._cv import MAX_PIXELS, cv2
 from ._errors import ImageError
-from ._formats import FORMATS
 
 ImageInput: TypeAlias = "npt.NDArray[Any] | str | os.PathLike[str] | bytes | BinaryIO"
 GreyImage: TypeAlias = npt.NDArray[np.uint8]

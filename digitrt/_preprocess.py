@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._cv import cv2
+from ._decision import Box
 from ._image import GreyImage, ImageInput, to_grey
 
 MNIST_SIZE = 28
@@ -40,7 +41,6 @@ FAINT_MIN_PIXELS = 12  # the largest ink component, in detection pixels
 # lamp's gradient): its light is estimated as a plane fitted to the border and taken out first.
 UNEVEN_LEVEL = 12
 
-Box = tuple[int, int, int, int]  # x, y, width, height
 FloatImage = npt.NDArray[np.float32]
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._batch import run_chunked
+from ._constants import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from ._decision import UNSURE_BELOW, Decision, Prediction, Reading, blank_prediction
 from ._errors import ArgumentTypeError, ArgumentValueError, ImageError, ModelError, check_int
 from ._image import ImageInput
@@ -20,8 +21,6 @@ from ._reading.lines import shared_line_model
 from ._reading.reader import NumberReader
 from ._samples import SampleStore, prepare_samples
 
-DEFAULT_BATCH_SIZE = 256  # images per model run in predict_batch / predict_iter
-MAX_BATCH_SIZE = 65_536
 _WARM_UP_CANVAS = np.full((280, 280), 160, np.uint8)
 _WARM_UP_CANVAS[60:220, 130:150] = 0
 
@@ -41,11 +40,16 @@ class Recognizer:
         providers: onnxruntime execution providers; default CPUExecutionProvider.
         unsure_below: predictions with a lower confidence are marked `unsure` (default 0.60).
         reject: a drawing whose not-a-digit score reaches this is answered "not_a_digit"; None
-            uses the threshold shipped in the model's metadata (chosen so that about 0.4 % of
-            validation digits are rejected; see the model card); 1.0 never rejects. Models
+            uses the threshold shipped in the model's metadata (see the model card for how it
+            was chosen); 1.0 never rejects. Models
             without a not-a-digit output never reject.
         profile: a personal profile saved by `save_profile` (a path), so predictions use that
             writer's samples; see `adapt`.
+
+    Attributes:
+        model: the `Model` (its onnxruntime session, metadata and file).
+        decision: the `Decision` in use: `reject` and `unsure_below` as resolved.
+        profile: the personal profile, or None.
 
     Raises:
         ModelError: the model is missing, corrupt or incompatible, or a provider is unavailable.
@@ -119,18 +123,8 @@ class Recognizer:
                           if len(labels) else self.profile.embeddings)
             labels = np.concatenate([self.profile.labels, labels])
         profile = Profile(embeddings, labels, self.model.sha256) if len(labels) else None
-        return Recognizer(self.model, unsure_below=self.unsure_below, reject=self.reject,
-                          profile=profile)
-
-    @property
-    def reject(self) -> float:
-        """The not-a-digit threshold in use (1.0: never rejects); see `decision`."""
-        return self.decision.reject
-
-    @property
-    def unsure_below(self) -> float:
-        """Digits with a lower confidence are marked `unsure`; see `decision`."""
-        return self.decision.unsure_below
+        return Recognizer(self.model, unsure_below=self.decision.unsure_below,
+                          reject=self.decision.reject, profile=profile)
 
     def read(self, image: ImageInput) -> Reading:
         """Read a whole number: every digit on the canvas, left to right.

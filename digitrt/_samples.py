@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._constants import IMAGE_SUFFIXES
 from ._errors import DigitrtError, ImageError
-from ._formats import IMAGE_SUFFIXES
 
 DIGITS = "0123456789"
 

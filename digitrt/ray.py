@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._formats import IMAGE_SUFFIXES
+from ._constants import DEFAULT_BATCH_SIZE, IMAGE_SUFFIXES
 from ._recognizer import Recognizer
 
 __all__ = ["DigitPredictor", "predict_folder"]
@@ -47,7 +47,7 @@ class DigitPredictor:
     """
 
     def __init__(self, model: str | None = None, *, reject: float | None = None,
-                 batch_size: int = 256) -> None:
+                 batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.recognizer = Recognizer(model, reject=reject)
         self.batch_size = batch_size
 
@@ -75,7 +75,7 @@ class DigitPredictor:
 
 def predict_folder(source: str | os.PathLike[str] | list[str], destination: str | os.PathLike[str],
                    *, model: str | None = None, reject: float | None = None, concurrency: int = 2,
-                   batch_size: int = 256) -> None:
+                   batch_size: int = DEFAULT_BATCH_SIZE) -> None:
     """Read the PNG/JPEG/BMP images under `source` (folders are read recursively), recognise
     them in `concurrency` actors, and write Parquet files (columns as `DigitPredictor`) into the
     folder `destination`. Uses the Ray instance the caller started (or starts a local one)."""

@@ -1,4 +1,5 @@
-"""The result panel's widgets: probability bars and the 28x28 image the model saw."""
+"""The result panel: the digit, its verdict, probability bars and the 28x28 image the model saw;
+in number mode the number read and its correction."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import numpy as np
 import numpy.typing as npt
 from PyQt6.QtCore import QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap
-from PyQt6.QtWidgets import QLabel, QWidget
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitrt import MNIST_SIZE
 
@@ -101,3 +109,81 @@ class ModelInput(QLabel):
         self.setPixmap(QPixmap.fromImage(qimage).scaled(
             side, side, Qt.AspectRatioMode.IgnoreAspectRatio,
             Qt.TransformationMode.FastTransformation))
+
+
+class ResultPanel(QWidget):
+    """The window's right-hand panel. One-digit mode (`digit_panel`): the digit, the model's
+    input, a verdict with room for two lines (every message fits, the bars stay in place) and
+    the ten bars. Number mode (`number_panel`): the number read, its verdict, a field to correct
+    it and "Save each digit". `error_label` shows what went wrong. The window fills them in."""
+
+    WIDTH = 360
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        # a QWidget subclass paints the style sheet's background only when asked to
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.digit_label = QLabel("–")
+        self.digit_label.setObjectName("digit")
+        self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.digit_label.setFixedWidth(110)
+        self.verdict = QLabel()
+        self.verdict.setObjectName("verdict")
+        self.verdict.setWordWrap(True)
+        self.model_input = ModelInput()
+        self.bars = ProbabilityBars()
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.digit_panel = self._digit_panel()
+        self.number_panel = self._number_panel()
+        self.number_panel.hide()
+        right = QVBoxLayout(self)
+        right.setContentsMargins(16, 12, 16, 12)
+        right.addWidget(self.digit_panel)
+        right.addWidget(self.number_panel)
+        right.addWidget(self.error_label)
+        self.setFixedWidth(self.WIDTH)
+
+    def _digit_panel(self) -> QWidget:
+        head = QHBoxLayout()
+        head.addWidget(self.digit_label)
+        head.addStretch(1)
+        seen = QVBoxLayout()
+        caption = QLabel("model sees")
+        caption.setObjectName("hint")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        seen.addWidget(self.model_input)
+        seen.addWidget(caption)
+        head.addLayout(seen)
+        panel = QWidget()
+        box = QVBoxLayout(panel)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(head)
+        self.verdict.setMinimumHeight(2 * self.verdict.fontMetrics().lineSpacing() + 6)
+        box.addWidget(self.verdict)
+        box.addWidget(self.bars)
+        return panel
+
+    def _number_panel(self) -> QWidget:
+        self.number_label = QLabel("–")  # the number read, its confidence
+        self.number_label.setObjectName("number")
+        self.number_verdict = QLabel()
+        self.number_verdict.setObjectName("verdict")
+        self.number_verdict.setWordWrap(True)
+        self.number_text = QLineEdit()  # the number as written, typed to correct the reading
+        self.number_text.setPlaceholderText("type the number if it reads wrong")
+        self.number_text.setReadOnly(True)  # the window takes the keys (see keyPressEvent)
+        self.save_number_button = QPushButton("Save each digit")
+        panel = QWidget()
+        box = QVBoxLayout(panel)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.number_label)
+        box.addWidget(self.number_verdict)
+        row = QHBoxLayout()
+        row.addWidget(self.number_text, 1)
+        row.addWidget(self.save_number_button)
+        box.addLayout(row)
+        return panel

@@ -23,7 +23,6 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QPushButton,
     QSlider,
@@ -35,7 +34,7 @@ import digitrt
 from digitrt import IMAGE_SUFFIXES, MNIST_SIZE
 
 from .canvas import CANVAS_SIZE, MAX_PEN, MIN_PEN, NUMBER_WIDTH, DigitCanvas
-from .panel import ModelInput, ProbabilityBars
+from .panel import ResultPanel
 
 THROTTLE_MS = 40  # at most one live prediction per 40 ms while drawing (25 per second)
 IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)})"
@@ -103,10 +102,36 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ layout
     def _build(self) -> None:
+        """The window: controls and canvas on the left, the result panel on the right, the
+        status bar and the keyboard shortcuts."""
         self.canvas = DigitCanvas()
         self.canvas.changed.connect(self._drawing_changed)
         self.canvas.strokeFinished.connect(self.predict_now)
+        self.panel = ResultPanel()
+        self.panel.bars.digitClicked.connect(self.save_sample)
+        self.panel.save_number_button.clicked.connect(self.save_number)
+        # the panel's widgets, by the names the rest of the window uses
+        self.digit_label, self.verdict = self.panel.digit_label, self.panel.verdict
+        self.model_input, self.bars = self.panel.model_input, self.panel.bars
+        self.error_label, self.number_label = self.panel.error_label, self.panel.number_label
+        self.number_verdict, self.number_text = self.panel.number_verdict, self.panel.number_text
+        self.save_number_button = self.panel.save_number_button
+        self.digit_panel, self.number_panel = self.panel.digit_panel, self.panel.number_panel
+        root = QWidget()
+        root.setObjectName("root")
+        layout = QHBoxLayout(root)
+        layout.setContentsMargins(14, 14, 14, 14)
+        layout.setSpacing(14)
+        layout.addLayout(self._build_left())
+        layout.addWidget(self.panel, 0, Qt.AlignmentFlag.AlignTop)
+        self.setCentralWidget(root)
+        self._build_status_bar()
+        self._build_keys()
+        self._update_status()
+        self._show_hint()
 
+    def _build_controls(self) -> QHBoxLayout:
+        """The row above the canvas: model, "Use my samples", number mode, open an image."""
         self.model_box = QComboBox()
         for name in self.recognizers:
             self.model_box.addItem(self._model_label(name), name)
@@ -122,12 +147,21 @@ class MainWindow(QMainWindow):
         self.number_box = QCheckBox("Number")
         self.number_box.setToolTip("Write a whole number on a wide canvas (N)")
         self.number_box.toggled.connect(self.set_number_mode)
-        open_button = QPushButton("Open image…")
-        open_button.clicked.connect(self.open_dialog)
+        self.open_button = QPushButton("Open image…")
+        self.open_button.clicked.connect(self.open_dialog)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model"))
+        top.addWidget(self.model_box, 1)
+        for widget in (self.personal_box, self.number_box, self.open_button):
+            top.addWidget(widget)
+        return top
+
+    def _build_tools(self) -> QHBoxLayout:
+        """The row under the canvas: undo, clear, the pen width."""
         self.undo_button = QPushButton("Undo")
         self.undo_button.clicked.connect(self.undo)
-        clear_button = QPushButton("Clear")
-        clear_button.clicked.connect(self.clear)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear)
         self.pen_slider = QSlider(Qt.Orientation.Horizontal)
         self.pen_slider.setRange(MIN_PEN, MAX_PEN)
         self.pen_slider.setValue(self.canvas.pen_width)
@@ -136,100 +170,27 @@ class MainWindow(QMainWindow):
         self.pen_label = QLabel()
         self.pen_slider.valueChanged.connect(lambda v: self.pen_label.setText(f"pen {v}px"))
         self.pen_label.setText(f"pen {self.canvas.pen_width}px")
-
-        left = QVBoxLayout()
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Model"))
-        top.addWidget(self.model_box, 1)
-        top.addWidget(self.personal_box)
-        top.addWidget(self.number_box)
-        top.addWidget(open_button)
-        left.addLayout(top)
-        left.addWidget(self.canvas)
         tools = QHBoxLayout()
         tools.addWidget(self.undo_button)
-        tools.addWidget(clear_button)
+        tools.addWidget(self.clear_button)
         tools.addWidget(self.pen_slider, 1)
         tools.addWidget(self.pen_label)
-        left.addLayout(tools)
+        return tools
+
+    def _build_left(self) -> QVBoxLayout:
+        """Controls, canvas, tools and the hint, top to bottom."""
+        left = QVBoxLayout()
+        left.addLayout(self._build_controls())
+        left.addWidget(self.canvas)
+        left.addLayout(self._build_tools())
         self.hint = QLabel()
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         left.addWidget(self.hint)
         left.addStretch(1)
+        return left
 
-        self.digit_label = QLabel("–")
-        self.digit_label.setObjectName("digit")
-        self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.digit_label.setFixedWidth(110)
-        self.verdict = QLabel()
-        self.verdict.setObjectName("verdict")
-        self.verdict.setWordWrap(True)
-        self.model_input = ModelInput()
-        self.bars = ProbabilityBars()
-        self.bars.digitClicked.connect(self.save_sample)
-        self.error_label = QLabel()
-        self.error_label.setObjectName("error")
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
-        self.number_label = QLabel("–")  # number mode: the number read, its confidence
-        self.number_label.setObjectName("number")
-        self.number_verdict = QLabel()
-        self.number_verdict.setObjectName("verdict")
-        self.number_verdict.setWordWrap(True)
-        self.number_text = QLineEdit()  # the number as written, typed to correct the reading
-        self.number_text.setPlaceholderText("type the number if it reads wrong")
-        self.number_text.setReadOnly(True)  # the window takes the keys (see keyPressEvent)
-        self.save_number_button = QPushButton("Save each digit")
-        self.save_number_button.clicked.connect(self.save_number)
-        self.number_panel = QWidget()
-        number_box = QVBoxLayout(self.number_panel)
-        number_box.setContentsMargins(0, 0, 0, 0)
-        number_box.addWidget(self.number_label)
-        number_box.addWidget(self.number_verdict)
-        number_row = QHBoxLayout()
-        number_row.addWidget(self.number_text, 1)
-        number_row.addWidget(self.save_number_button)
-        number_box.addLayout(number_row)
-        self.number_panel.hide()
-
-        head = QHBoxLayout()
-        head.addWidget(self.digit_label)
-        head.addStretch(1)
-        seen = QVBoxLayout()
-        caption = QLabel("model sees")
-        caption.setObjectName("hint")
-        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        seen.addWidget(self.model_input)
-        seen.addWidget(caption)
-        head.addLayout(seen)
-        self.digit_panel = QWidget()  # one-digit mode: the digit, its verdict, the bars
-        digit_box = QVBoxLayout(self.digit_panel)
-        digit_box.setContentsMargins(0, 0, 0, 0)
-        digit_box.addLayout(head)
-        # The panel's whole width, room for two lines: every message fits, bars stay in place.
-        self.verdict.setMinimumHeight(2 * self.verdict.fontMetrics().lineSpacing() + 6)
-        digit_box.addWidget(self.verdict)
-        digit_box.addWidget(self.bars)
-
-        panel = QWidget()
-        panel.setObjectName("panel")
-        right = QVBoxLayout(panel)
-        right.setContentsMargins(16, 12, 16, 12)
-        right.addWidget(self.digit_panel)
-        right.addWidget(self.number_panel)
-        right.addWidget(self.error_label)
-        panel.setFixedWidth(360)
-
-        root = QWidget()
-        root.setObjectName("root")
-        layout = QHBoxLayout(root)
-        layout.setContentsMargins(14, 14, 14, 14)
-        layout.setSpacing(14)
-        layout.addLayout(left)
-        layout.addWidget(panel, 0, Qt.AlignmentFlag.AlignTop)
-        self.setCentralWidget(root)
-
+    def _build_status_bar(self) -> None:
         self.status_text = QLabel()
         self.status_samples = QLabel()
         status = self.statusBar()
@@ -237,6 +198,9 @@ class MainWindow(QMainWindow):
             status.addWidget(self.status_text, 1)
             status.addPermanentWidget(self.status_samples)
 
+    def _build_keys(self) -> None:
+        """Shortcuts; and no child takes the keyboard focus, so digit, [ ], Esc and Delete keys
+        always reach keyPressEvent (a focused combo box would swallow digits for its search)."""
         for keys, slot in (
             (QKeySequence.StandardKey.Undo, self.undo),
             (QKeySequence.StandardKey.Open, self.open_dialog),
@@ -246,14 +210,10 @@ class MainWindow(QMainWindow):
             action.setShortcut(keys)
             action.triggered.connect(slot)
             self.addAction(action)
-        # No child takes the keyboard focus, so digit, [ ], Esc and Delete keys always reach
-        # keyPressEvent (a focused combo box would swallow digits for its item search).
-        for widget in (self.model_box, open_button, self.undo_button, clear_button,
+        for widget in (self.model_box, self.open_button, self.undo_button, self.clear_button,
                        self.pen_slider, self.personal_box, self.number_box, self.number_text,
                        self.save_number_button):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._update_status()
-        self._show_hint()
 
     def set_number_mode(self, on: bool) -> None:
         """A wide canvas read as a whole number (Recognizer.read), or the square one-digit

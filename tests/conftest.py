@@ -1,4 +1,4 @@
-"""Shared fixtures: MNIST (when found; never committed, never downloaded) and recognizers."""
+"""Shared fixtures: an MNIST subset (the full sets: ../conftest.py) and recognizers."""
 
 from __future__ import annotations
 
@@ -9,18 +9,6 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-@pytest.fixture(scope="session")
-def mnist():
-    """The full MNIST sets, from $DIGITRT_MNIST_DIR or the other places the loader looks (never
-    downloaded). Tests that need them are skipped, with the reason, when they are not found."""
-    from training.mnist import MnistError, load_mnist
-
-    try:
-        return load_mnist(mirrors=())
-    except MnistError:
-        pytest.skip("needs the full MNIST sets: set DIGITRT_MNIST_DIR=DIR or run `make data`")
-
 
 @pytest.fixture(scope="session")
 def mnist_subset(mnist):

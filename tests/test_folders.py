@@ -14,7 +14,7 @@ import time
 import cv2
 import pytest
 
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 
 def run(*args, **kwargs):

@@ -14,7 +14,7 @@ from PyQt6.QtTest import QTest
 
 from gui.canvas import qimage_to_array
 from gui.window import THROTTLE_MS, MainWindow
-from tests.strokes import STROKES, draw_digit
+from training.strokes import STROKES, draw_digit
 
 BOX = (70, 40, 140, 200)  # where the test draws, in canvas pixels (x, y, w, h)
 

@@ -17,7 +17,7 @@ from onnx import TensorProto, helper
 
 import digitrt
 from digitrt import DigitrtError, ImageError, Model, ModelError, Recognizer
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 SEVEN = draw_digit(7, background=255)
 # A subprocess's own peak memory in KB (VmHWM; ru_maxrss would carry over the parent's peak).

@@ -22,7 +22,7 @@ from onnx import TensorProto, helper
 
 import digitrt
 from digitrt import DigitrtError, ImageError, Model, ModelError
-from tests.strokes import STROKES, draw_digit, write_number
+from training.strokes import STROKES, draw_digit, write_number
 
 SEVEN = draw_digit(7, background=255)
 PEAK_KB = ("next(int(line.split()[1]) for line in open('/proc/self/status') "

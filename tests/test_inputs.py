@@ -11,7 +11,7 @@ import pytest
 
 import digitrt
 from digitrt import ImageError, preprocess
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 SEVEN = draw_digit(7, background=255, pen=0)
 

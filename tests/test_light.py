@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import digitrt
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 
 def faint(digit, level, width, paper=235, dark=True):

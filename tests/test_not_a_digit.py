@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from digitrt import Recognizer
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 
 def doodle(kind: str) -> np.ndarray:
@@ -40,7 +40,7 @@ def test_doodles_are_not_digits(recognizer, kind):
     p = recognizer.predict(doodle(kind))
     assert p.status == "not_a_digit" and p.digit is None
     assert p.best_guess is not None and p.probabilities.sum() == pytest.approx(1, abs=1e-4)
-    assert p.confidence == p.not_a_digit_score >= recognizer.reject
+    assert p.confidence == p.not_a_digit_score >= recognizer.decision.reject
 
 
 def test_the_reject_knob(recognizer):
@@ -49,7 +49,7 @@ def test_the_reject_knob(recognizer):
     never = Recognizer(recognizer.model, reject=1.0)
     p = never.predict(doodle("zigzag"))
     assert p.status == "digit" and p.digit == p.best_guess
-    assert recognizer.reject == float(recognizer.metadata["not_a_digit_threshold"]) < 1
+    assert recognizer.decision.reject == float(recognizer.metadata["not_a_digit_threshold"]) < 1
 
 
 def test_the_model_cards_rejection_by_kind(recognizer):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from digitrt import ModelError, Recognizer, SampleStore
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 
 def mirrored_three(i: int) -> np.ndarray:

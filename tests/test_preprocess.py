@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from digitrt import _preprocess as P
 from digitrt import preprocess
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 
 def test_halve_averages_two_by_two_blocks():

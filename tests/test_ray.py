@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 ray = pytest.importorskip("ray", reason="the Ray integration needs the ray extra "
                                         "(pip install 'digitrt[ray]'; CI installs it)")

@@ -11,7 +11,7 @@ import pytest
 from digitrt import ImageError
 from digitrt._reading.lines import LineModel
 from digitrt._reading.reader import NumberReader
-from tests.strokes import draw_digit, write_number
+from training.strokes import draw_digit, write_number
 
 
 def reader_of(recognizer, thresholds=None):

@@ -13,7 +13,7 @@ import pytest
 
 import digitrt
 from digitrt import ModelError, Recognizer
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 GOLDEN_STYLES = {
     "dark on grey": dict(background=128, pen=0, width=20),

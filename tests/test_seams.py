@@ -11,7 +11,7 @@ import pytest
 
 import digitrt
 from digitrt import ImageError, Model, ModelError, Recognizer, SampleStore
-from tests.strokes import draw_digit
+from training.strokes import draw_digit
 
 
 def test_registry_lists_every_bundled_model_and_each_loads():

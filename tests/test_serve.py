@@ -19,7 +19,7 @@ pytest.importorskip("starlette", reason="the serve extra is part of `make test`'
 from starlette.testclient import TestClient
 
 from digitrt._serve import MAX_BATCH, MAX_BODY, create_app
-from tests.strokes import draw_digit, write_number
+from training.strokes import draw_digit, write_number
 
 ROOT = Path(__file__).resolve().parent.parent
 SEVEN_PNG = cv2.imencode(".png", draw_digit(7))[1].tobytes()
@@ -189,7 +189,7 @@ def browser():
 
 
 def strokes_of(digit):
-    from tests.strokes import STROKES
+    from training.strokes import STROKES
 
     return STROKES[digit]
 

@@ -10,9 +10,9 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from tests.strokes import draw_digit
 from training import train
 from training.custom import load_custom
+from training.strokes import draw_digit
 
 
 @pytest.mark.slow

@@ -438,11 +438,7 @@ def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
         f"{c['command']}",
         f"{m['command']}",
         f"{q['command']}",
-        "git show 9e228a7:models/digit_cnn.onnx > /tmp/v1_cnn.onnx   # v1, for the comparison",
-        "git show d6ab927:models/digit_cnn_int8.onnx > /tmp/v21_int8.onnx   # v2.1's default",
-        "python -m training.evaluate v1=/tmp/v1_cnn.onnx v2.1=/tmp/v21_int8.onnx "
-        "cnn=models/digit_cnn.onnx cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx "
-        "--out models",
+        "# then the Makefile's train-second-stage: training.evaluate beside v1 and v2.1,",
         "python -m training.personalize models/digit_cnn.onnx --out models/personalization.json",
         "python -m training.sequence --out models      # the number reader's sequence model",
         "python -m training.numbers --per-class 300 --out models/numbers.json",

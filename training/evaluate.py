@@ -1,7 +1,6 @@
 """Measure shipped models side by side on every test set, for the model card.
 
-    git show 9e228a7:models/digit_cnn.onnx > /tmp/v1_cnn.onnx      # model v1, for comparison
-    python -m training.evaluate v1=/tmp/v1_cnn.onnx cnn=models/digit_cnn.onnx \\
+    python -m training.evaluate v1=benchmarks/baseline/digit_cnn_v1.onnx cnn=models/digit_cnn.onnx \\
         cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx --out models
 
 Writes models/evaluation.json, a reliability diagram (models/reliability.png) and the contact
@@ -47,7 +46,7 @@ def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None) -> dict
     r["auroc"] = round(r["auroc"], 5)
     if r["confident_right"] is not None:
         r["confident_right"] = round(r["confident_right"], 5)
-    r["threshold"] = cut if cut <= 1 else None
+    r["threshold"] = cut if model.has_not_a_digit else None
     r["temperature"] = model.metadata.get("temperature")
     return r
 
@@ -65,8 +64,9 @@ def held_out_kinds(images, seed: int) -> dict:  # type: ignore[no-untyped-def,ty
 
 
 def threshold(model: digitrt.Model) -> float:
-    """The model's not-a-digit threshold; above 1 (never rejects) for a model without one (v1)."""
-    return float(model.metadata.get("not_a_digit_threshold", 1.01))
+    """The model's not-a-digit threshold, as the runtime decides it (1.0, never rejects, for a
+    model without a not-a-digit output: v1)."""
+    return digitrt.Decision.for_model(model.metadata, model.has_not_a_digit).reject
 
 
 def by_kind(model: digitrt.Model, kinds: dict) -> tuple[dict[str, float], dict[str, int], dict]:  # type: ignore[type-arg]
@@ -76,7 +76,7 @@ def by_kind(model: digitrt.Model, kinds: dict) -> tuple[dict[str, float], dict[s
     cut = threshold(model)
     for k, x in kinds.items():
         scored = model.run_scored(x)
-        kept = scored[:, 10] < cut
+        kept = ~digitrt.Decision(cut).rejects(scored[:, 10])
         rejected[k], accepted[k] = round(float(1 - kept.mean()), 4), x[kept]
         if kept.any():
             read_as[k] = int(np.bincount(scored[kept, :10].argmax(1), minlength=10).argmax())

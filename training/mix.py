@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from digitrt import MNIST_SIZE, preprocess
+from digitrt import MNIST_SIZE, Decision, preprocess
 
 from . import real, synth
 from .augment import augment_batch, preprocess_all, render_on_canvas
@@ -330,8 +330,8 @@ def measure_real(outputs: Outputs, sets: RealSets, threshold: float) -> dict:  #
                       if (writers == w).sum() >= 20]
         figures["sets"][name] = {
             "best_guess": round(float(ok.mean()), 5),
-            "rejected": round(float((score >= threshold).mean()), 5),
-            "answered_right": round(float((ok & (score < threshold)).mean()), 5),
+            "rejected": round(float(Decision(threshold).rejects(score).mean()), 5),
+            "answered_right": round(float((ok & ~Decision(threshold).rejects(score)).mean()), 5),
             "worst_writer": round(min(per_writer), 5), "writers": len(per_writer)}
         conf.append(p.max(1))
         right.append(ok)
@@ -340,7 +340,7 @@ def measure_real(outputs: Outputs, sets: RealSets, threshold: float) -> dict:  #
     figures["rejected_digits"] = round(float(np.mean([s["rejected"] for s in figures["sets"].values()])), 5)
     figures["ece"] = round(expected_calibration_error(np.concatenate(conf), np.concatenate(right)), 5)
     for name, x in negatives.items():
-        figures["rejected"][name] = round(float((outputs(x)[1] >= threshold).mean()), 5)
+        figures["rejected"][name] = round(float(Decision(threshold).rejects(outputs(x)[1]).mean()), 5)
     return figures
 
 
@@ -376,7 +376,7 @@ def measure(outputs: Outputs, digit_sets, negatives, threshold: float) -> dict: 
         p, score = outputs(x)
         right = p.argmax(1) == y
         result["accuracy"][name] = float(right.mean())
-        result["rejected"][name] = float((score >= threshold).mean())
+        result["rejected"][name] = float(Decision(threshold).rejects(score).mean())
         result["ece"][name] = expected_calibration_error(p.max(1), right)
         if name == "canvas_test":
             canvas_scores = score
@@ -394,7 +394,7 @@ def measure(outputs: Outputs, digit_sets, negatives, threshold: float) -> dict: 
     held_out = []
     for name, x in negatives.items():
         score = outputs(x)[1]
-        result["rejected"][name] = float((score >= threshold).mean())
+        result["rejected"][name] = float(Decision(threshold).rejects(score).mean())
         if "training" not in name and not name.startswith(APART):
             held_out.append(score)
     assert canvas_scores is not None

@@ -34,6 +34,7 @@ import copy
 import itertools
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -152,15 +153,10 @@ def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: in
     SEPARATORS after the first 1 to length-1 digits; the text holds the digits only (the reader
     skips separators)."""
     rng = np.random.default_rng([seed, 5])
-    out = []
-    for kind in SEPARATORS:
-        for i in range(per_kind):
-            length = int(rng.integers(3, 9))
-            text, fields = _digits(length, bool(i % 2), images, labels, fonts, rng)
-            where = int(rng.integers(1, length))
-            out.append(Case(kind, length, text,
-                            compose(fields, GAPS["apart"], rng, (where, kind))))
-    return out
+    return [Case(kind, length, text,
+                 compose(fields, GAPS["apart"], rng, (int(rng.integers(1, length)), kind)))
+            for kind, _, length, text, fields in _per_kind(SEPARATORS, per_kind, 3, rng,
+                                                             images, labels, fonts)]
 
 
 RULES = ("underline", "box", "comb", "ruled")
@@ -171,14 +167,22 @@ def ruled(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
     """Numbers of 2-8 digits standing apart (two in three) or tight, as `numbers` composes
     them, with a rule of RULES drawn on them by `_rule`; the text holds the digits only."""
     rng = np.random.default_rng([seed, 7])
-    out = []
-    for kind in RULES:
+    return [Case(kind, length, text,
+                 compose(fields, GAPS["apart"] if i % 3 else GAPS["tight"], rng, rule=kind))
+            for kind, i, length, text, fields in _per_kind(RULES, per_kind, 2, rng,
+                                                             images, labels, fonts)]
+
+
+def _per_kind(kinds: tuple[str, ...], per_kind: int, shortest: int, rng: np.random.Generator,
+              images: U8, labels: npt.NDArray[np.uint8], fonts: tuple[str, ...]
+              ) -> Iterator[tuple[str, int, int, str, list[U8]]]:
+    """(kind, i, length, text, fields) of per_kind numbers of `shortest`-8 digits for each kind,
+    half from `images`, half from `fonts`, drawn from `rng` in order."""
+    for kind in kinds:
         for i in range(per_kind):
-            length = int(rng.integers(2, 9))
+            length = int(rng.integers(shortest, 9))
             text, fields = _digits(length, bool(i % 2), images, labels, fonts, rng)
-            gap = GAPS["apart"] if i % 3 else GAPS["tight"]
-            out.append(Case(kind, length, text, compose(fields, gap, rng, rule=kind)))
-    return out
+            yield kind, i, length, text, fields
 
 
 def _rule(canvas: U8, kind: str, height: int, pen: int, rng: np.random.Generator,

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._formats import IMAGE_SUFFIXES
+from .._constants import DEFAULT_BATCH_SIZE, IMAGE_SUFFIXES, MAX_BATCH_SIZE
 
 CSV_FIELDS = ("file", "digit", "confidence", "status", "error")
 
@@ -48,8 +48,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                          help="with --output: keep FILE and skip the images already in it")
     predict.add_argument("--workers", type=int, default=1, metavar="N",
                          help="processes, each with its own model (default 1)")
-    predict.add_argument("--batch-size", type=int, default=256, metavar="N",
-                         help="images per model run (default 256)")
+    predict.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                         help=f"images per model run (default {DEFAULT_BATCH_SIZE})")
     return predict  # type: ignore[no-any-return]
 
 
@@ -149,8 +149,8 @@ def _check(args: argparse.Namespace) -> str:
         return f"--top-k must be 1-10, got {args.top_k}"
     if not 1 <= args.workers <= 256:
         return f"--workers must be 1-256, got {args.workers}"
-    if not 1 <= args.batch_size <= 65_536:
-        return f"--batch-size must be 1-65536, got {args.batch_size}"
+    if not 1 <= args.batch_size <= MAX_BATCH_SIZE:
+        return f"--batch-size must be 1-{MAX_BATCH_SIZE}, got {args.batch_size}"
     if args.resume and not args.output:
         return "--resume needs --output FILE (the results to resume)"
     if args.workers > 1 and "-" in args.files:

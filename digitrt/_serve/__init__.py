@@ -23,8 +23,9 @@ import json
 from importlib import resources
 from typing import Any
 
+from .._constants import FORMATS
+from .._constants import IMAGE_TYPES as IMAGE_FORMAT_TYPES
 from .._errors import DigitrtError, ImageError
-from .._formats import IMAGE_TYPES as IMAGE_FORMAT_TYPES
 from .._version import __version__
 
 MAX_BODY = 8 * 1024 * 1024  # bytes of one request body (a canvas PNG is tens of kilobytes)
@@ -56,56 +57,79 @@ def create_app(recognizer: Any, *, workers: int = 1, max_body: int = MAX_BODY,
                timeout: float = TIMEOUT) -> Any:
     """The Starlette application serving `recognizer` (a digitrt.Recognizer), running the model
     in at most `workers` threads at once."""
-    import anyio.to_thread
     from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from .._cli.predict_command import record
-    from .._cli.read_command import record as read_record
+    api = _Api(recognizer, workers, max_body, timeout)
+    routes = [Route("/", api.static), Route("/static/{name}", api.static),
+              Route("/health", api.health), Route("/models", api.models),
+              Route("/openapi.json", api.openapi),
+              Route("/predict", api.predict, methods=["POST"]),
+              Route("/read", api.read, methods=["POST"]),
+              Route("/predict_batch", api.predict_batch, methods=["POST"])]
+    return Starlette(routes=routes, exception_handlers={
+        BadRequest: _bad_request, 404: _not_found, 405: _not_found})
 
-    async def body_of(request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body:
-            raise BadRequest(413, f"the body is {int(declared):,} bytes; at most {max_body:,} accepted")
+
+class _Api:
+    """The endpoints' handlers over one recognizer: bodies read within `max_body`, the model run
+    in worker threads within `timeout`, the library's errors answered as 4xx JSON."""
+
+    def __init__(self, recognizer: Any, workers: int, max_body: int, timeout: float) -> None:
+        import anyio
+
+        self.recognizer, self.max_body, self.timeout = recognizer, max_body, timeout
+        self.limiter = anyio.CapacityLimiter(workers)
+        self.batcher = _Batcher(recognizer, self.limiter, workers)
+
+    async def body_of(self, request: Any) -> bytes:
+        """The request's body, refused when empty or over `max_body` (checked as it streams)."""
+        declared, limit = request.headers.get("content-length"), self.max_body
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BadRequest(413, f"the body is {int(declared):,} bytes; at most {limit:,} accepted")
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > max_body:
-                raise BadRequest(413, f"the body is over {max_body:,} bytes; at most {max_body:,} accepted")
+            if size > limit:
+                raise BadRequest(413, f"the body is over {limit:,} bytes; at most {limit:,} accepted")
             chunks.append(chunk)
         if not size:
-            raise BadRequest(400, "the body is empty; send one PNG, JPEG or BMP image as the body")
+            raise BadRequest(400, f"the body is empty; send one {FORMATS} image as the body")
         return b"".join(chunks)
 
-    def image_type(request: Request) -> None:
+    async def image_body(self, request: Any) -> bytes:
+        """The body of a request that must be one image: its content type checked first."""
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind and kind not in IMAGE_TYPES + LENIENT_TYPES:
             raise BadRequest(415, f"content type {kind!r} received; send the image's bytes as "
                                   f"{', '.join(IMAGE_TYPES)}")
+        return await self.body_of(request)
 
-    limiter = anyio.CapacityLimiter(workers)
-    batcher = _Batcher(recognizer, limiter, workers)
+    async def compute(self, function: Any, *args: Any) -> Any:
+        """`function(*args)` in a worker thread, within the time limit; errors as BadRequest."""
+        import anyio.to_thread
 
-    async def compute(function: Any, *args: Any) -> Any:
         try:
             return await asyncio.wait_for(anyio.to_thread.run_sync(
-                function, *args, limiter=limiter, abandon_on_cancel=True), timeout)
+                function, *args, limiter=self.limiter, abandon_on_cancel=True), self.timeout)
         except TimeoutError:
-            raise BadRequest(503, f"the request took more than {timeout:g} s; try a smaller image") from None
+            raise BadRequest(503, f"the request took more than {self.timeout:g} s; try a smaller "
+                                  "image") from None
         except ImageError as e:
             raise BadRequest(400, str(e)) from None
         except DigitrtError as e:  # e.g. read() refusing an image that is no line of digits
             raise BadRequest(422, str(e)) from None
 
-    async def predict(request: Request) -> Response:
-        image_type(request)
-        data = await body_of(request)
+    async def predict(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        from .._cli.predict_command import record
+
+        data = await self.image_body(request)
         try:
-            p = await asyncio.wait_for(batcher.predict(data), timeout)
+            p = await asyncio.wait_for(self.batcher.predict(data), self.timeout)
         except TimeoutError:
-            raise BadRequest(503, f"the request took more than {timeout:g} s; try again") from None
+            raise BadRequest(503, f"the request took more than {self.timeout:g} s; try again") from None
         if isinstance(p, ImageError):
             raise BadRequest(400, str(p))
         out = record(p, 3)
@@ -113,70 +137,86 @@ def create_app(recognizer: Any, *, workers: int = 1, max_body: int = MAX_BODY,
             out["image"] = (p.image * 255).round().astype("uint8").tolist()
         return JSONResponse(out)
 
-    async def read(request: Request) -> Response:
-        image_type(request)
-        reading = await compute(recognizer.read, await body_of(request))
-        out = read_record("", reading)
+    async def read(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        from .._cli.read_command import record
+
+        reading = await self.compute(self.recognizer.read, await self.image_body(request))
+        out = record("", reading)
         del out["file"]
         return JSONResponse(out)
 
-    async def predict_batch(request: Request) -> Response:
-        try:
-            payload = json.loads(await body_of(request))
-            images = payload["images"]
-            if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            raise BadRequest(400, 'send JSON {"images": ["<base64 of a PNG, JPEG or BMP>", ...]}') from None
-        if not 1 <= len(images) <= MAX_BATCH:
-            raise BadRequest(400, f"{len(images)} images received; send 1 to {MAX_BATCH}")
-        try:
-            data = [base64.b64decode(i, validate=True) for i in images]
-        except (binascii.Error, ValueError):
-            raise BadRequest(400, "an item of 'images' is not valid base64") from None
+    async def predict_batch(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        from .._cli.predict_command import record
+
+        data = _batch_images(await self.body_of(request))
 
         def run() -> list[dict[str, Any]]:
-            out: list[dict[str, Any]] = []
-            for r in recognizer.predict_iter(data):
-                out.append({"status": "error", "error": str(r)} if isinstance(r, ImageError)
-                           else record(r, 1))
-            return out
+            return [{"status": "error", "error": str(r)} if isinstance(r, ImageError)
+                    else record(r, 1) for r in self.recognizer.predict_iter(data)]
 
-        return JSONResponse({"results": await compute(run)})
+        return JSONResponse({"results": await self.compute(run)})
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "model": recognizer.name, "version": __version__})
+    async def health(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
 
-    async def models(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "model": self.recognizer.name, "version": __version__})
+
+    async def models(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
         from .._models import list_models
 
-        return JSONResponse({"serving": recognizer.name,
+        return JSONResponse({"serving": self.recognizer.name,
                              "models": [m.name for m in list_models()]})
 
-    async def openapi(request: Request) -> Response:
+    async def openapi(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
         return JSONResponse(OPENAPI)
 
-    async def static(request: Request) -> Response:
+    async def static(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse, Response
+
         name = request.path_params.get("name", "index.html")
         if name not in PAGE_FILES:
             return JSONResponse({"error": f"no page {name!r}"}, status_code=404)
         return Response((STATIC / name).read_bytes(), media_type=PAGE_FILES[name])
 
-    async def bad_request(request: Request, e: Exception) -> Response:
-        assert isinstance(e, BadRequest)
-        return JSONResponse({"error": str(e)}, status_code=e.status)
 
-    async def not_found(request: Request, e: Exception) -> Response:
-        status = getattr(e, "status_code", 404)
-        return JSONResponse({"error": f"{request.method} {request.url.path}: "
-                                      f"{getattr(e, 'detail', 'not found')}"}, status_code=status)
+def _batch_images(body: bytes) -> list[bytes]:
+    """The images of a /predict_batch body: JSON {"images": [base64, ...]}, 1 to MAX_BATCH."""
+    try:
+        images = json.loads(body)["images"]
+        if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise BadRequest(400, f'send JSON {{"images": ["<base64 of a {FORMATS} image>", ...]}}'
+                         ) from None
+    if not 1 <= len(images) <= MAX_BATCH:
+        raise BadRequest(400, f"{len(images)} images received; send 1 to {MAX_BATCH}")
+    try:
+        return [base64.b64decode(i, validate=True) for i in images]
+    except (binascii.Error, ValueError):
+        raise BadRequest(400, "an item of 'images' is not valid base64") from None
 
-    routes = [Route("/", static), Route("/static/{name}", static),
-              Route("/health", health), Route("/models", models), Route("/openapi.json", openapi),
-              Route("/predict", predict, methods=["POST"]), Route("/read", read, methods=["POST"]),
-              Route("/predict_batch", predict_batch, methods=["POST"])]
-    return Starlette(routes=routes, exception_handlers={BadRequest: bad_request, 404: not_found,
-                                                         405: not_found})
+
+async def _bad_request(request: Any, e: Exception) -> Any:
+    from starlette.responses import JSONResponse
+
+    status = e.status if isinstance(e, BadRequest) else 400
+    return JSONResponse({"error": str(e)}, status_code=status)
+
+
+async def _not_found(request: Any, e: Exception) -> Any:
+    from starlette.responses import JSONResponse
+
+    status = getattr(e, "status_code", 404)
+    return JSONResponse({"error": f"{request.method} {request.url.path}: "
+                                  f"{getattr(e, 'detail', 'not found')}"}, status_code=status)
 
 
 class _Batcher:
