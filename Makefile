@@ -23,7 +23,7 @@ QT_SYSTEM_LIBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0
 	chromium chromium-driver
 # (chromium and its driver: the web page's tests drive a real headless browser, tests/test_serve.py)
 
-.PHONY: run serve test bench train train-sequence train-second-stage data lint screenshot wheel lock system-libs clean
+.PHONY: run serve test quick bench train train-sequence train-second-stage data lint screenshot wheel lock system-libs clean
 
 run: $(VENV)/.gui system-libs          ## open the drawing window (bundled CNN)
 	$(BIN)/python -m gui $(ARGS)
@@ -34,6 +34,9 @@ serve: $(VENV)/.dev                    ## the HTTP API and drawing page on http:
 test: $(VENV)/.dev system-libs         ## the whole test suite, then every benchmark once
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest benchmarks --benchmark-disable -q
+
+quick: $(VENV)/.dev                    ## the fast tests only, for a developer's loop (under a minute)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" -q
 
 bench: $(VENV)/.dev                    ## measure, then write benchmarks/RESULTS.md
 	$(BIN)/python -m pytest benchmarks --benchmark-json=benchmarks/results.json \

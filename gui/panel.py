@@ -186,4 +186,5 @@ class ResultPanel(QWidget):
         row.addWidget(self.number_text, 1)
         row.addWidget(self.save_number_button)
         box.addLayout(row)
+        box.addStretch(1)  # the number, its verdict and the field together, at the top
         return panel

@@ -438,7 +438,10 @@ def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
         f"{c['command']}",
         f"{m['command']}",
         f"{q['command']}",
-        "# then the Makefile's train-second-stage: training.evaluate beside v1 and v2.1,",
+        "python -m training.evaluate v1=benchmarks/baseline/digit_cnn_v1.onnx "
+        "v2.1=<v2.1's digit_cnn_int8.onnx: the Makefile's V21_COMMIT> "
+        "cnn=models/digit_cnn.onnx cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx "
+        "--out models",
         "python -m training.personalize models/digit_cnn.onnx --out models/personalization.json",
         "python -m training.sequence --out models      # the number reader's sequence model",
         "python -m training.numbers --per-class 300 --out models/numbers.json",
