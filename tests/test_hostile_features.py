@@ -180,6 +180,7 @@ def test_profile_values_are_validated_on_load(recognizer, tmp_path, changes, fra
         digitrt.Recognizer(recognizer.model, profile=path)
 
 
+@pytest.mark.slow
 def test_a_profile_that_unpacks_to_gigabytes_is_refused_cheaply(recognizer, tmp_path):
     """A 1 MB deflated .profile that would unpack to about 1 GB: ModelError from its stated
     sizes, in a process whose peak memory stays small."""

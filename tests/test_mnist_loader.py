@@ -220,6 +220,7 @@ def hostile_mirror():
     server.server_close()
 
 
+@pytest.mark.slow
 def test_hostile_mirrors_fail_fast_and_the_next_mirror_is_tried(hostile_mirror, local_mirror,
                                                                  isolated, monkeypatch):
     """A short body, a trickling server and a gzip bomb are each one MnistError line, bounded in

@@ -19,6 +19,7 @@ MODELS = Path(__file__).resolve().parent.parent / "models"
 MINIMUM = {"cnn": 0.9955, "cnn-int8": 0.9950, "mlp": 0.9820}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["cnn", "cnn-int8", "mlp"])
 def test_shipped_model_accuracy_and_metadata(kind, mnist):
     """The ONNX file reaches its accuracy target on the MNIST test set, and its metadata
@@ -90,6 +91,7 @@ def test_model_card_quotes_the_files_it_describes():
             assert (MODELS / f"digit_{kind}_{plot}.png").is_file()
 
 
+@pytest.mark.slow
 def test_int8_cnn_keeps_the_float_cnns_accuracy(mnist):
     """The int8 CNN is within 0.05 points of the float CNN on the MNIST test set."""
     x = mnist.test_images[..., None].astype(np.float32) / 255

@@ -130,6 +130,7 @@ def test_a_wide_flat_digit_standing_alone(recognizer):
     assert 280 <= r.digits[1].box[0] <= 310 and r.digits[1].box[2] >= 290
 
 
+@pytest.mark.slow
 def test_overlapping_numbers_from_mnist_digits(recognizer, mnist):
     """150 numbers composed from MNIST training digits whose neighbours overlap by up to 15 % of
     a width (training.numbers, seeded): at least 92 % read exactly (about 96 % with the sequence
@@ -143,6 +144,7 @@ def test_overlapping_numbers_from_mnist_digits(recognizer, mnist):
     assert numbers.measure(recognizer, overlapping)["overall"] >= 0.92
 
 
+@pytest.mark.slow
 def test_numbers_with_separators_from_mnist_digits(recognizer, mnist):
     """160 numbers of MNIST training digits standing apart with a dot, comma, dash or space drawn
     by the same pen (training.numbers.separated, seeded): the digits of at least 90 % are read
@@ -158,6 +160,7 @@ def test_numbers_with_separators_from_mnist_digits(recognizer, mnist):
     assert result["overall"] >= 0.9 and result["by_kind"]["comma"] >= 0.85
 
 
+@pytest.mark.slow
 def test_unsure_digits_get_the_sequence_models_second_opinion(recognizer, mnist, monkeypatch):
     """300 numbers of MNIST training digits standing apart or tight (training.numbers, seeded):
     reading the classifier's unsure digits again with the sequence model reads more of them
@@ -344,6 +347,7 @@ def test_an_underline_a_box_and_ruled_paper_are_not_read(recognizer):
                for d in recognizer.read(boxed).digits)
 
 
+@pytest.mark.slow
 def test_numbers_with_rules_from_mnist_digits(recognizer, mnist):
     """160 numbers of MNIST training digits with an underline, a box, a comb or ruled paper
     drawn on them (training.numbers.ruled, seeded; half the underlines freehand): at least 85 %
@@ -358,6 +362,7 @@ def test_numbers_with_rules_from_mnist_digits(recognizer, mnist):
     assert result["overall"] >= 0.85 and min(result["by_kind"].values()) >= 0.8
 
 
+@pytest.mark.slow
 def test_numbers_without_rules_are_left_as_they_are(mnist):
     """No stroke of 300 numbers of MNIST training digits (a third overlapping: bars of touching
     neighbours run on, as in 587) is taken for a rule."""

@@ -101,6 +101,7 @@ def test_a_document_crop_keeps_its_digit_central_and_paper_light(mnist):
         assert preprocess(crop).max() > 0.99
 
 
+@pytest.mark.slow
 def test_the_training_mix_holds_real_writers(mnist):
     """With real data, an epoch holds optdigits and pendigits digits with their labels and
     Omniglot drawings labelled not-a-digit; without (the first stage), none."""

@@ -62,6 +62,7 @@ def test_blank_canvas_gives_no_digit(recognizer, level):
     assert not p.probabilities.any() and p.top() == []
 
 
+@pytest.mark.slow
 def test_mnist_test_set_through_predict_batch(recognizer, mnist):
     """The whole MNIST test set through predict_batch (with preprocessing): what the model reads
     stays within 0.15 points of the raw model on the untouched images, at >= 99.5 %; and the
@@ -92,6 +93,7 @@ def test_canvas_renderings_of_a_2000_digit_sample(recognizer, mnist_subset):
         claimed - 3 * (claimed * (1 - claimed) / n) ** 0.5)
 
 
+@pytest.mark.slow
 def test_canvas_renderings_of_mnist_test_digits(recognizer, mnist):
     """MNIST test digits drawn on user-like canvases (sizes, shades, pens, rotations): the best
     guess is right for >= 99 %, and at most 0.8 % are answered "not a digit" (model v3's

@@ -232,6 +232,7 @@ def answer_becomes(driver, expected, timeout=10.0):
     return text
 
 
+@pytest.mark.slow
 def test_drawing_a_7_on_the_page_shows_7(server, browser):
     """A 7 drawn with the mouse (pointer events) on the page: "7", its bars and the 28x28."""
     browser.get(server)
@@ -242,6 +243,7 @@ def test_drawing_a_7_on_the_page_shows_7(server, browser):
     assert float(width.rstrip("%")) > 50
 
 
+@pytest.mark.slow
 def test_a_scribble_shows_not_a_digit(server, browser):
     """A five-pointed star drawn in one stroke: "not a digit"; Clear empties the answer."""
     browser.get(server)
@@ -252,6 +254,7 @@ def test_a_scribble_shows_not_a_digit(server, browser):
     assert answer_becomes(browser, "?") == "?"
 
 
+@pytest.mark.slow
 def test_number_mode_reads_42_with_a_box_per_digit(server, browser):
     """Number mode: "4" then "2" side by side reads 42."""
     browser.get(server)
@@ -262,6 +265,7 @@ def test_number_mode_reads_42_with_a_box_per_digit(server, browser):
     assert "2 mark(s)" in browser.find_element("id", "note").text
 
 
+@pytest.mark.slow
 def test_on_a_phone_the_canvas_fits_and_drawing_does_not_scroll(server, browser):
     """At a 375x667 viewport the canvas fits the width, the page does not scroll sideways, and
     drawing with a finger neither scrolls the page nor zooms it; a 1 drawn so reads 1. The

@@ -45,6 +45,7 @@ def test_hershey_glyphs_leave_out_digits_and_held_out_doodles():
     assert "glyph" in synth.TRAINING_NEGATIVES and "glyph" not in synth.HELD_OUT_NEGATIVES
 
 
+@pytest.mark.slow
 def test_icons_are_pinned_isc_licensed_and_leave_out_held_out_kinds():
     """The committed icons match their pinned sha256 and ship with Lucide's ISC licence; no kept
     icon is of a held-out kind (hearts, houses, suns, waves, spirals, by name or tag) or listed
