@@ -25,7 +25,7 @@ _SIGNATURE = f"input float32 [N, {MNIST_SIZE}, {MNIST_SIZE}, 1] and output float
 def _session_options(threads: int = 1) -> Any:
     """The onnxruntime SessionOptions digitrt uses (benchmarks reuse them: Model.session_options).
 
-    Full graph optimisation (about 2x faster for CNNs than none), `threads` intra-op threads and
+    Full graph optimisation (faster for CNNs than none), `threads` intra-op threads and
     one inter-op thread (a digit model is a chain: nothing runs in parallel), errors only.
     """
     import onnxruntime as ort

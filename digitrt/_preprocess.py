@@ -25,7 +25,7 @@ BOX_SIZE = 20
 # canvas): averaging blocks suppresses speckle and makes the ink search cheap, and the copy still
 # has 2-4x the pixels of MNIST's 20-px digit. A faint thin stroke can fade below the ink level
 # there, so an empty copy gets a second look one halving finer before the canvas counts as blank.
-# Halving is OpenCV's fastest resize (about 4 us for 280x280).
+# Halving is OpenCV's fastest resize.
 DETECT_SIZE = 50
 # Ink within this many grey levels of the background is paper texture or compression noise.
 NOISE_LEVEL = 24

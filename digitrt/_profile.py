@@ -30,7 +30,7 @@ from ._errors import ArgumentTypeError, ArgumentValueError, ModelError
 
 EMBEDDING = "embedding"
 # Chosen on simulated writers made from the *training* fonts, three digits of each written
-# mirrored, keeping other people's digits within 0.15 points (python -m training.personalize
+# mirrored, so that other people's digits keep their accuracy (python -m training.personalize
 # --tune); the model card reports the result on held-out writers.
 GATE = 0.75
 WEIGHT = 80.0

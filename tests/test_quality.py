@@ -88,3 +88,43 @@ def test_installed_tools_are_the_locked_versions():
     pins = _locked_versions()
     for tool in ("mypy", "ruff", "opencv-python-headless", "numpy", "onnxruntime", "pytest"):
         assert version(tool) == pins[tool], f"{tool} {version(tool)} is installed, the lock says {pins[tool]}"
+
+
+# Concepts the reshape (#31) gave one home each: name -> the module that defines it.
+ONE_HOME = {
+    "IMAGE_SUFFIXES": "digitrt._constants", "FORMATS": "digitrt._constants",
+    "DEFAULT_BATCH_SIZE": "digitrt._constants", "MAX_BATCH_SIZE": "digitrt._constants",
+    "MNIST_SIZE": "digitrt._preprocess", "Box": "digitrt._decision",
+    "UNSURE_BELOW": "digitrt._decision", "NEVER_REJECT": "digitrt._decision",
+    "BLANK": "digitrt._reading.lines", "LINE_HEIGHT": "digitrt._reading.lines",
+    "SEED": "training.common", "OPSET": "training.common", "EPOCHS": "training.common",
+    "FALSE_REJECTION": "training.common", "GAPS": "training.compose",
+}
+
+
+def test_each_shared_constant_is_defined_in_one_place():
+    """Each shared constant is assigned at module level in exactly one file of digitrt, gui,
+    training and benchmarks, the module named in ONE_HOME (imported here from there)."""
+    import importlib
+    import re
+
+    found: dict[str, list[str]] = {name: [] for name in ONE_HOME}
+    for folder in ("digitrt", "gui", "training", "benchmarks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for name in ONE_HOME:
+                if re.search(rf"^{name}\s*(:[^=]*)?=", path.read_text(), re.M):
+                    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+                    found[name].append(module)
+    for name, home in ONE_HOME.items():
+        assert found[name] == [home], (name, found[name])
+        assert hasattr(importlib.import_module(home), name)
+
+
+def test_the_comparison_models_commits_are_named_once():
+    """Model v1's and v2.1's commits appear in one code file each (the Makefile and the
+    baseline's README), not retyped in scripts."""
+    for commit in ("9e228a7", "d6ab927"):
+        files = [p for folder in ("digitrt", "gui", "training", "benchmarks")
+                 for p in (ROOT / folder).rglob("*.py") if commit in p.read_text()]
+        files += [p for p in (ROOT / "Makefile",) if commit in p.read_text()]
+        assert len(files) <= 1, (commit, files)

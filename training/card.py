@@ -12,7 +12,7 @@ from pathlib import Path
 
 from digitrt import list_models
 
-from .train import EPOCHS, FALSE_REJECTION
+from .common import EPOCHS, FALSE_REJECTION
 
 ARCHITECTURE = {
     "cnn": "conv5x5(32) → BN → ReLU → maxpool → conv3x3(80) → BN → ReLU → maxpool → "
@@ -24,10 +24,6 @@ ARCHITECTURE = {
 
 def pct(v: float | None, digits: int = 2) -> str:
     return "–" if v is None else f"{100 * v:.{digits}f} %"
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def confusion_table(matrix: list[list[int]]) -> str:
@@ -64,10 +60,12 @@ def main(folder: str = "models") -> int:
                           json.loads(numbers_path.read_text()) if numbers_path.is_file() else None)
     lines += reproduce(reports)
     lines += per_model(reports)
+    lines += history()
     lines += ["", "## Files", "", "| file | bytes | sha256 |", "|---|---|---|"]
     for path in sorted(out.glob("digit_*")):
         if path.suffix in (".onnx", ".h5"):
-            lines.append(f"| `{path.name}` | {path.stat().st_size:,} | `{sha256(path)}` |")
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            lines.append(f"| `{path.name}` | {path.stat().st_size:,} | `{digest}` |")
     lines.append("")
     (out / "README.md").write_text("\n".join(lines))
     print(f"wrote {out / 'README.md'}")
@@ -369,7 +367,7 @@ def personalization(p: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-arg]
-    from .sequence import GAPS, MAX_DIGITS, READER_THRESHOLDS
+    from .sequence import MAX_DIGITS, READER_THRESHOLDS, TRAINING_GAPS
 
     second_opinion_below = float(READER_THRESHOLDS["reader_second_opinion_below"])
 
@@ -392,7 +390,7 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
         "number test composes them (`training/numbers.py`) from MNIST training digits outside "
         "the validation split, pen-stroke redraws of them and training-font digits, each digit "
         "slanted, sheared and stretched at random, gaps "
-        f"{', '.join(f'{100 * a:g} to {100 * b:g} %' for a, b in GAPS)} of a digit's width; "
+        f"{', '.join(f'{100 * a:g} to {100 * b:g} %' for a, b in TRAINING_GAPS)} of a digit's width; "
         f"{r['epochs']} epochs, {r['train_seconds'] / 60:.0f} min on 2 cores, seed {r['seed']}. "
         "2,000 numbers composed the same way from the validation split's digits, read exactly "
         f"by the model alone: {pct(r['validation_exact'])}.",
@@ -425,6 +423,13 @@ def _by(result: dict, by: str) -> str:  # type: ignore[type-arg]
     """A number-test result (training.numbers.measure) in words: each class, then all."""
     return (", ".join(f"{k} {pct(v, 1)}" for k, v in result[by].items())
             + f"; all {pct(result['overall'], 1)}.")
+
+
+def history() -> list[str]:
+    """Runs tried and not kept (training/HISTORY.md), so the code carries no log of them."""
+    text = (Path(__file__).resolve().parent / "HISTORY.md").read_text()
+    return ["", "## Experiment history", "", *(("#" + line) if line.startswith("## ") else line
+                                                 for line in text.splitlines())]
 
 
 def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]

@@ -23,10 +23,10 @@ from digitrt import MNIST_SIZE
 
 from . import real, synth
 from .augment import augment_batch
+from .common import SEED
 from .fonts import HELD_OUT, TRAINING
 from .mix import measure, measure_real, real_validation_sets, test_sets
 from .mnist import load_mnist
-from .train import SEED
 
 
 def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None) -> dict:  # type: ignore[no-untyped-def,type-arg]

@@ -34,35 +34,7 @@ STYLE_SHARE = 0.4  # of redrawn 0s, 1s, 7s and 9s given their style
 FONT_SHARE, TEMPLATE_SHARE, NEGATIVE_SHARE = 0.145, 0.036, 0.35
 POOL = 1.4  # pools hold this many times an epoch's draw
 # How often each not-a-digit generator is drawn, relative to the others (1 when not listed): the
-# hardest and the most varied twice as often. (Letters four times: held-out-font letters +0.6
-# points rejected, held-out doodles -0.3, canvas test 99.39 %, below #13's bar; not kept.)
-# (A 'stroked letter' generator, a training font's letter redrawn as wobbling pen strokes at
-# weight 2: held-out-font letters 91.8 % rejected, doodles 90.1 %, against 91.9 / 93.5 %; not kept.)
-# (Second-stage runs of 2026-12-01, not kept by rules set before each run: 30 % of font digits
-# redrawn as pen strokes from their skeleton: held-out fonts 98.55 -> 98.65 %, unseen-style pooled
-# 98.03 -> 98.11 %, held-out doodles / letters rejected 95.3 / 91.7 %; the same plus 17 more OFL
-# fonts (since then fonts.VALIDATION): held-out fonts 98.60 %, canvas 99.35 %, doodles / letters
-# 94.3 / 91.1 %. Heavy ink, 15 % of items widened by 1.5-2.5 MNIST px before their canvas: held-out
-# fonts 98.85 %, canvas 99.41 %, doodles / letters 93.5 / 92.5 %, but the reader's validation
-# numbers 95.9 -> 95.7 %, and the rule asked +0.7 there: the 4s it misreads as 9s in them are
-# closed 4s whose bar hardly passes the stem, which read as 9s to people too. Wide pens, 35 % of
-# items' strokes changed by -1.75 to +2.75 MNIST px, the number test's pens: MNIST 99.67 %, canvas
-# 99.45 %, held-out fonts 98.65 %, doodles / letters 93.9 / 92.1 %, but the reader's validation
-# numbers 96.6 -> 96.6 % against the +0.5 asked, and digits drawn with the thinnest and thickest
-# pens read no better: 98.4 / 97.8 % of validation-font digits against 98.2 / 98.1 %. Two style
-# templates, a 1 whose flag starts low at the far left and a 4 closed at the top (the validation
-# fonts hachi-maru-pop, ma-shan-zheng and zhi-mang-xing, 1 -> 7 and 4 -> 9 in 81 of 151 errors
-# in 3,000 validation numbers): validation numbers 96.56 -> 96.44 % against the +0.5 asked;
-# hachi-maru-pop's 1s read 13 -> 7 of 30. A verifier, a second CNN trained apart from scratch
-# (24 epochs, --seed 20261201) scoring the drawings this one gives a not-a-digit score of 0.03 or
-# more (5 % of canvas digits), the scores averaged or the larger kept: at 0.3 % of canvas digits
-# rejected, held-out letters 93.6 / 93.7 % and doodles 93.1 / 94.5 %, against 93.3 / 95.2 % for
-# this CNN alone; alone it rejects letters 88.9 %, doodles 87.9 %. The same with a wider verifier
-# (conv 48/128/256, dense 256: 18.9 MFLOPs, 24 epochs from scratch), its opinion asked for the 5 %
-# of validation digits scored highest and the threshold chosen on them as train.py does: canvas
-# digits rejected 0.33 %, held-out doodles 95.7 %, letters 93.7 %; at 0.3 % of canvas digits
-# rejected, letters 93.3 % and doodles 95.5 % against this CNN's 93.3 / 95.2 %. Alone it rejects
-# 93.3 / 93.3 % at 0.27 %: more capacity matched this CNN, it did not add to it.)
+# hardest and the most varied twice as often. (Runs not kept: the model card's experiment history.)
 WEIGHTS = {"letter": 2.0, "symbol": 2.0, "scribble": 2.0, "glyph": 2.0, "icon": 2.0}
 
 U8 = npt.NDArray[np.uint8]

@@ -27,9 +27,9 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from .augment import augment_batch, preprocess_all
+from .common import SEED, VALIDATION, onnx_probabilities
 from .mix import Mix
 from .mnist import load_mnist
-from .train import SEED, VALIDATION, onnx_probabilities
 
 CALIBRATION_IMAGES = 1000
 MAX_MNIST_DROP, MAX_CANVAS_DROP = 0.0005, 0.001  # accuracy the int8 model may lose

@@ -18,8 +18,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -30,6 +28,15 @@ import numpy.typing as npt
 from digitrt import MNIST_SIZE, PREPROCESSING_VERSION, Model, __version__
 
 from . import real
+from .common import (
+    EPOCHS,
+    FALSE_REJECTION,
+    OPSET,
+    SEED,
+    add_metadata,
+    command_line,
+    seed_keras,
+)
 from .custom import load_custom
 from .fonts import BASE, TRAINING
 from .mix import (
@@ -45,19 +52,12 @@ from .mix import (
 from .mnist import load_mnist
 from .synth import BASE_NEGATIVES, TRAINING_NEGATIVES
 
-# ---------------------------------------------------------------- constants
-SEED = 20261123
-VALIDATION = 5_000
 BATCH = 128
-EPOCHS = {"cnn": 50, "mlp": 40}
 LEARNING_RATE = {"cnn": 2e-3, "mlp": 1e-3}
 FINETUNE_EPOCHS, FINETUNE_LR = 3, 2e-4
 CUSTOM_REPEAT = 20  # each of the user's drawings counts this many times per epoch
 PARITY_TOLERANCE = 1e-5
-# The not-a-digit threshold is the score that rejects at most this share of validation digits.
-FALSE_REJECTION = 0.004
 SHIPPED = Path(__file__).resolve().parent.parent / "models"
-OPSET = 17
 
 log = logging.getLogger("training")
 
@@ -106,14 +106,6 @@ def count_flops(model) -> int:  # type: ignore[no-untyped-def]
         elif isinstance(layer, layers.Dense):
             flops += 2 * int(np.prod(layer.kernel.shape))
     return flops
-
-
-# ---------------------------------------------------------------- data
-def validation_split(n: int, seed: int = SEED) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(validation, training) indices into MNIST's n training images: a seeded 5k split, where
-    the temperature, the threshold and the reader's constants are chosen."""
-    order = np.random.default_rng(seed).permutation(n)
-    return order[:VALIDATION], order[VALIDATION:]
 
 
 def training_data(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -167,7 +159,6 @@ def save_weights(model, kind: str, path: Path) -> None:  # type: ignore[no-untyp
     bare = build_model(kind)
     bare.set_weights(model.get_weights())
     bare.save_weights(path)
-
 
 
 def with_embedding(model):  # type: ignore[no-untyped-def]
@@ -227,17 +218,11 @@ def export_onnx(model, path: Path, metadata: dict[str, str],  # type: ignore[no-
     outputs = sorted(proto.graph.output, key=lambda o: o.name != "probabilities")
     del proto.graph.output[:]
     proto.graph.output.extend(outputs)
-    for key, value in metadata.items():
-        proto.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
+    add_metadata(proto, metadata)
     proto.doc_string = ("digitrt digit classifier: image float32 [N,28,28,1] -> probabilities "
                         "[N,10] (calibrated), not_a_digit [N], embedding [N,D] (penultimate layer)")
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(proto, str(path))
-
-
-def onnx_probabilities(path: Path, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """The exported file's probabilities, through the runtime's own Model (same session options)."""
-    return Model(path).run(x)
 
 
 def check_parity(model, path: Path, x: npt.NDArray[np.float32],  # type: ignore[no-untyped-def]
@@ -293,21 +278,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"random seed; runs repeat exactly (default: {SEED}). The validation "
                         "split stays the default seed's, so that no model trains on it")
     return p.parse_args(argv)
-
-
-def command_line(module: str, argv: list[str] | None) -> str:
-    """The command that ran this training, for the report and the ONNX metadata."""
-    return f"python -m {module} " + shlex.join(sys.argv[1:] if argv is None else argv)
-
-
-def seed_keras(seed: int) -> None:
-    """Seed Keras and turn on TensorFlow's deterministic ops: a rerun gives the same weights."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
 
 
 def main(argv: list[str] | None = None) -> int:

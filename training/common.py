@@ -1,0 +1,63 @@
+"""Pieces every training script shares: the seed, the MNIST validation split, the recipe numbers
+more than one script reads, the command line recorded in a model, Keras seeding, ONNX helpers.
+No script imports another script: they all import this."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from digitrt import Model
+
+# ---------------------------------------------------------------- constants
+SEED = 20261123
+VALIDATION = 5_000
+OPSET = 17
+EPOCHS = {"cnn": 50, "mlp": 40}
+# The not-a-digit threshold is the score that rejects at most this share of validation digits.
+FALSE_REJECTION = 0.004
+
+
+# ---------------------------------------------------------------- data
+def validation_split(n: int, seed: int = SEED) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(validation, training) indices into MNIST's n training images: a seeded 5k split, where
+    the temperature, the threshold and the reader's constants are chosen."""
+    order = np.random.default_rng(seed).permutation(n)
+    return order[:VALIDATION], order[VALIDATION:]
+
+
+def command_line(module: str, argv: list[str] | None) -> str:
+    """The command that ran this training, for the report and the ONNX metadata."""
+    return f"python -m {module} " + shlex.join(sys.argv[1:] if argv is None else argv)
+
+
+def seed_keras(seed: int) -> None:
+    """Seed Keras and turn on TensorFlow's deterministic ops: a rerun gives the same weights."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def onnx_probabilities(path: Path, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """The exported file's probabilities, through the runtime's own Model (same session options)."""
+    return Model(path).run(x)
+
+
+def add_metadata(proto, metadata: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Write `metadata` into an ONNX model's metadata_props (the runtime reads them), replacing
+    earlier values of the same keys."""
+    import onnx
+
+    kept = [p for p in proto.metadata_props if p.key not in metadata]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(kept)
+    for key, value in metadata.items():
+        proto.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
