@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,11 +14,11 @@ import numpy.typing as npt
 from ._errors import ArgumentTypeError, ModelError, check_int
 from ._models import resolve_model
 from ._preprocess import MNIST_SIZE
-from ._profile import EMBEDDING, file_sha256
 from ._version import PREPROCESSING_VERSION
 
 MAX_THREADS = 64  # onnxruntime builds a thread pool up front: 4096 threads took 86 s
 PROBABILITIES = "probabilities"  # the output every digitrt model has
+EMBEDDING = "embedding"  # v2 models: the penultimate layer, [N, D] (what personal profiles keep)
 NOT_A_DIGIT = "not_a_digit"  # v2 models: the probability that the drawing is not a digit, [N]
 _SIGNATURE = f"input float32 [N, {MNIST_SIZE}, {MNIST_SIZE}, 1] and output float32 [N, 10]"
 
@@ -233,7 +234,7 @@ class Model:
     def sha256(self) -> str:
         """The model file's sha256 (what a personal profile is tied to)."""
         if self._sha256 is None:
-            self._sha256 = file_sha256(self.path)
+            self._sha256 = hashlib.sha256(self.path.read_bytes()).hexdigest()
         return self._sha256
 
     def run_outputs(self, batch: npt.NDArray[np.float32], *names: str) -> dict[str, Any]:

@@ -16,7 +16,6 @@ raises a digit the writer enrolled, it never lowers one, and it is bounded (at m
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import os
@@ -28,7 +27,6 @@ import numpy.typing as npt
 
 from ._errors import ArgumentTypeError, ArgumentValueError, ModelError
 
-EMBEDDING = "embedding"
 # Chosen on simulated writers made from the *training* fonts, three digits of each written
 # mirrored, so that other people's digits keep their accuracy (python -m training.personalize
 # --tune); the model card reports the result on held-out writers.
@@ -189,7 +187,3 @@ def _check_unpacked_size(data: bytes, path: object) -> None:
     if total > MAX_UNPACKED:
         raise ModelError(f"the profile {path!s:.200} unpacks to {total:,} bytes; a digitrt profile "
                          f"is at most {MAX_UNPACKED:,}")
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

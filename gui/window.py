@@ -241,18 +241,22 @@ class MainWindow(QMainWindow):
         return BUNDLED.get(name, Path(name).name)
 
     def _load_model(self, model: str) -> digitrt.Recognizer | None:
+        """Every bundled model and `model`; the window uses `model`, or says which one it uses
+        instead when `model` cannot be loaded (never silently)."""
         names = [*BUNDLED, *([model] if model not in BUNDLED else [])]
-        self._model_error = ""
-        chosen = None
+        errors: dict[str, str] = {}
         for name in names:
             try:
                 self.recognizers[name] = digitrt.Recognizer(name)
             except digitrt.DigitrtError as e:
-                self._model_error = str(e)
-                continue
-            if name == model:
-                chosen = self.recognizers[name]
+                errors[name] = str(e)
+        chosen = self.recognizers.get(model)
         self.current_model = model if chosen is not None else next(iter(self.recognizers), "")
+        self._model_error = ""
+        if chosen is None:
+            instead = (f"; using {self._model_label(self.current_model)} instead"
+                       if self.recognizers else "; no model could be loaded")
+            self._model_error = f"{errors.get(model, model)}{instead}"
         return chosen or next(iter(self.recognizers.values()), None)
 
     def switch_model(self, name: str) -> None:
@@ -272,7 +276,7 @@ class MainWindow(QMainWindow):
         """Learn the saved samples (well under a second for hundreds of them)."""
         self.personal = None
         if self.recognizer is not None and any(self.samples.counts()):
-            self.personal = _adapted(self.recognizer, self.samples)
+            self.personal = self._adapted(self.recognizer, self.samples)
 
     def active_recognizer(self) -> digitrt.Recognizer | None:
         """The recognizer predictions use: the personal one when ticked and available."""
@@ -498,7 +502,24 @@ class MainWindow(QMainWindow):
         """Add drawings just saved to the personal recognizer at once."""
         base = self.personal or self.recognizer
         if base is not None:
-            self.personal = _adapted(base, pairs) or self.personal
+            self.personal = self._adapted(base, pairs) or self.personal
+
+    def _adapted(self, base: digitrt.Recognizer,
+                 samples: digitrt.SampleStore | list[tuple[np.ndarray, int]]
+                 ) -> digitrt.Recognizer | None:
+        """base.adapt(samples), or None when the model cannot adapt (no embedding output).
+        What adapt skipped (unreadable files, blank drawings) is said in the status bar, as the
+        CLI prints it."""
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                adapted = base.adapt(samples)
+        except digitrt.DigitrtError:
+            return None
+        bar = self.statusBar()
+        if caught and bar is not None:
+            bar.showMessage(f"Your samples: {caught[0].message}", 10000)
+        return adapted
 
     def sample_counts(self) -> list[int]:
         return self.samples.counts()
@@ -546,13 +567,3 @@ def _crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return crop
 
 
-def _adapted(base: digitrt.Recognizer, samples: digitrt.SampleStore | list[tuple[np.ndarray, int]]
-             ) -> digitrt.Recognizer | None:
-    """base.adapt(samples), or None when the model cannot adapt (no embedding output).
-    Unusable samples are simply not learnt: the window shows no warning for them."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return base.adapt(samples)
-    except digitrt.DigitrtError:
-        return None

@@ -415,3 +415,33 @@ def test_a_samples_folder_that_does_not_exist_is_refused(tmp_path):
     out = subprocess.run([sys.executable, "-m", "gui", "--samples", str(tmp_path / "missing")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "does not exist" in out.stderr
+
+
+def test_samples_adapt_skips_are_said_in_the_status_bar(qtbot, tmp_path):
+    """A samples folder holding an unreadable file: the window still learns the good samples and
+    says in its status bar what it skipped, as the CLI prints it (no warning swallowed)."""
+    import cv2
+
+    from training.strokes import draw_digit
+
+    folder = tmp_path / "samples" / "3"
+    folder.mkdir(parents=True)
+    cv2.imwrite(str(folder / "good.png"), draw_digit(3))
+    (folder / "bad.png").write_bytes(b"not a png at all")
+    window = show(qtbot, MainWindow("cnn", tmp_path / "samples"))
+    assert window.personal is not None
+    message = window.statusBar().currentMessage()
+    assert "skipped 1" in message and "unreadable" in message, message
+
+
+def test_a_model_that_cannot_load_is_said_with_the_one_used_instead(qtbot, tmp_path):
+    """Asked for a model file that is not a model, the window shows the ModelError and names
+    the bundled model it uses instead (no silent fallback), and still predicts."""
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"not an onnx file")
+    window = show(qtbot, MainWindow(str(bad), tmp_path / "samples"))
+    text = window.error_label.text()
+    assert window.error_label.isVisible() and "broken.onnx" in text and "instead" in text, text
+    assert window.recognizer is not None
+    draw_digit_with_mouse(qtbot, window, 7)
+    assert window.last_prediction is not None and window.last_prediction.digit == 7
