@@ -19,6 +19,7 @@ The thresholds ship in the sequence model's metadata (`Thresholds`).
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Callable
@@ -115,8 +116,7 @@ class NumberReader:
             ImageError: the input is not a readable image, or not a line of digits.
             ModelError: the sequence model is missing or broken.
         """
-        # first: a broken sequence model fails every read alike
-        thresholds = self.thresholds or Thresholds.from_metadata(self.lines.metadata)
+        thresholds = self._thresholds  # first: a broken sequence model fails every read alike
         grey = to_grey(image)
         found = find_atoms(grey)
         atoms = found.atoms
@@ -150,6 +150,11 @@ class NumberReader:
                     digits[k] = _second_opinion(digits[k], rows[spans[k]][:10], boxes[k], seen,
                                                 self.decision.unsure_below)
         return Reading.of(digits)
+
+    @functools.cached_property
+    def _thresholds(self) -> Thresholds:
+        """The thresholds given, else those shipped in the sequence model (read once)."""
+        return self.thresholds or Thresholds.from_metadata(self.lines.metadata)
 
     def _digit(self, row: npt.NDArray[np.float32], box: Box, factor: int) -> DigitReading:
         """The decision on one candidate's model row, as a DigitReading in input pixels."""
