@@ -10,15 +10,26 @@ import json
 import sys
 from pathlib import Path
 
-from digitrt import list_models
+from digitrt import MNIST_SIZE, list_models
 
-from .common import EPOCHS, FALSE_REJECTION
+from .common import (
+    BATCH,
+    CNN_CONVS,
+    CNN_DENSE,
+    EPOCHS,
+    FALSE_REJECTION,
+    MLP_UNITS,
+    WEIGHT_DECAY,
+)
 
+# The architectures in words, from the numbers train.build_model builds them with.
 ARCHITECTURE = {
-    "cnn": "conv5x5(32) → BN → ReLU → maxpool → conv3x3(80) → BN → ReLU → maxpool → "
-    "conv3x3(160) → BN → ReLU → dropout → dense(160) [embedding] → dropout → dense(11) logits",
-    "mlp": "flatten(784) → dense(256) ReLU → dropout → dense(128) ReLU [embedding] → dropout → "
-    "dense(11) logits",
+    "cnn": " → ".join(f"conv{k}x{k}({f}) → BN → ReLU" + (" → maxpool" if pool else "")
+                      for f, k, pool in CNN_CONVS)
+    + f" → dropout → dense({CNN_DENSE}) [embedding] → dropout → dense(11) logits",
+    "mlp": f"flatten({MNIST_SIZE * MNIST_SIZE}) → "
+    + " → dropout → ".join(f"dense({u}) ReLU" for u in MLP_UNITS)
+    + " [embedding] → dropout → dense(11) logits",
 }
 
 
@@ -229,7 +240,7 @@ def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
         "see identical inputs. Pen strokes: the MNIST digit thinned to its skeleton "
         "(Zhang-Suen), moved by a smooth random field, redrawn with a round pen of a canvas's or "
         "a finger's width, sometimes broken or overshooting (`training/synth.py`). AdamW "
-        "(weight decay 1e-4), batch 128, one warm-up epoch then cosine decay, cross-entropy "
+        f"(weight decay {WEIGHT_DECAY:g}), batch {BATCH}, one warm-up epoch then cosine decay, cross-entropy "
         f"over eleven classes, seed {c['seed']} (TensorFlow op determinism on); "
         f"{c['train_images']:,} items per epoch.",
         "",

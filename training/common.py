@@ -18,6 +18,13 @@ from digitrt import Model
 SEED = 20261123
 VALIDATION = 5_000
 OPSET = 17
+# The architectures and the optimizer, as train.build_model / compile_model build them and the
+# model card describes them: (filters, kernel, max-pool after) per convolution, then dense layers.
+CNN_CONVS = ((32, 5, True), (80, 3, True), (160, 3, False))
+CNN_DENSE, CNN_DROPOUT = 160, 0.3
+MLP_UNITS, MLP_DROPOUT = (256, 128), 0.2
+BATCH = 128
+WEIGHT_DECAY = 1e-4  # AdamW's
 EPOCHS = {"cnn": 50, "mlp": 40}
 # The not-a-digit threshold is the score that rejects at most this share of validation digits.
 FALSE_REJECTION = 0.004

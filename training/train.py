@@ -29,10 +29,17 @@ from digitrt import MNIST_SIZE, PREPROCESSING_VERSION, Model, __version__
 
 from . import real
 from .common import (
+    BATCH,
+    CNN_CONVS,
+    CNN_DENSE,
+    CNN_DROPOUT,
     EPOCHS,
     FALSE_REJECTION,
+    MLP_DROPOUT,
+    MLP_UNITS,
     OPSET,
     SEED,
+    WEIGHT_DECAY,
     add_metadata,
     command_line,
     seed_keras,
@@ -52,7 +59,6 @@ from .mix import (
 from .mnist import load_mnist
 from .synth import BASE_NEGATIVES, TRAINING_NEGATIVES
 
-BATCH = 128
 LEARNING_RATE = {"cnn": 2e-3, "mlp": 1e-3}
 FINETUNE_EPOCHS, FINETUNE_LR = 3, 2e-4
 CUSTOM_REPEAT = 20  # each of the user's drawings counts this many times per epoch
@@ -72,21 +78,21 @@ def build_model(kind: str):  # type: ignore[no-untyped-def]
     inputs = keras.Input((MNIST_SIZE, MNIST_SIZE, 1), name="image")
     if kind == "cnn":
         x = inputs
-        for filters, size, pool in ((32, 5, True), (80, 3, True), (160, 3, False)):
+        for filters, size, pool in CNN_CONVS:
             x = layers.Conv2D(filters, size, use_bias=False)(x)
             x = layers.BatchNormalization()(x)
             x = layers.ReLU()(x)
             if pool:
                 x = layers.MaxPooling2D()(x)
         x = layers.Flatten()(x)
-        x = layers.Dropout(0.3)(x)
-        x = layers.Dense(160, activation="relu")(x)
-        x = layers.Dropout(0.3)(x)
+        x = layers.Dropout(CNN_DROPOUT)(x)
+        x = layers.Dense(CNN_DENSE, activation="relu")(x)
+        x = layers.Dropout(CNN_DROPOUT)(x)
     elif kind == "mlp":
         x = layers.Flatten()(inputs)
-        for units in (256, 128):
+        for units in MLP_UNITS:
             x = layers.Dense(units, activation="relu")(x)
-            x = layers.Dropout(0.2)(x)
+            x = layers.Dropout(MLP_DROPOUT)(x)
     else:
         raise ValueError(f"unknown model {kind!r}; choose cnn or mlp")
     outputs = layers.Dense(CLASSES, name="logits")(x)  # ten digits and "not a digit"
@@ -427,7 +433,7 @@ def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[n
         warmup_steps=0 if args.finetune else len(batches),
     )
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
