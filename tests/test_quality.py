@@ -128,3 +128,24 @@ def test_the_comparison_models_commits_are_named_once():
                  for p in (ROOT / folder).rglob("*.py") if commit in p.read_text()]
         files += [p for p in (ROOT / "Makefile",) if commit in p.read_text()]
         assert len(files) <= 1, (commit, files)
+
+
+def test_no_private_attribute_is_reached_from_outside_its_object():
+    """No code reaches into another object's private attributes (a recognizer's _run): only `self`
+    and `cls` are followed by a private name, in digitrt, gui, training, tests and benchmarks
+    (imports of digitrt's private modules by the tests of its internals are not attribute
+    access)."""
+    import re
+
+    reach = re.compile(r"(?<![\w.\"'])([A-Za-z_]\w*)\._[a-z]\w*")
+    allowed = {"self", "cls", "os", "sys", "digitrt"}
+    found = []
+    for folder in ("digitrt", "gui", "training", "tests", "benchmarks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                code = line.split("#")[0]
+                if code.lstrip().startswith(("from ", "import ")):
+                    continue
+                found += [f"{path.relative_to(ROOT)}:{n}: {m.group(0)}"
+                          for m in reach.finditer(code) if m.group(1) not in allowed]
+    assert not found, found

@@ -70,7 +70,7 @@ def fetch() -> None:
 
 
 @cache
-def _all() -> dict[str, dict]:  # type: ignore[type-arg]
+def all_icons() -> dict[str, dict]:  # type: ignore[type-arg]
     if not FILE.is_file():
         raise RuntimeError(f"{FILE} is missing; run python -m training.icons")
     data = FILE.read_bytes()
@@ -87,7 +87,7 @@ def held_out_kind(name: str, tags: list[str]) -> bool:
 @cache
 def kept() -> tuple[str, ...]:
     """Names of the icons used for training (see the module docstring)."""
-    return tuple(name for name, icon in _all().items()
+    return tuple(name for name, icon in all_icons().items()
                  if not held_out_kind(name, icon["tags"]) and name not in DIGIT_LIKE
                  and not re.search(r"\d|number|zero", name))
 
@@ -96,7 +96,7 @@ def kept() -> tuple[str, ...]:
 def strokes(name: str) -> tuple[Stroke, ...]:
     """An icon's elements as polylines on its 24 x 24 grid (curves and arcs sampled)."""
     out: list[Stroke] = []
-    for tag, a in _all()[name]["nodes"]:
+    for tag, a in all_icons()[name]["nodes"]:
         f = {k: float(v) for k, v in a.items() if k in ("cx", "cy", "r", "rx", "ry", "x", "y",
                                                        "width", "height", "x1", "y1", "x2", "y2")}
         if tag == "path":

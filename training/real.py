@@ -50,7 +50,7 @@ class RealDataError(RuntimeError):
 
 
 @cache
-def _checksums() -> dict[str, str]:
+def checksums() -> dict[str, str]:
     lines = (DATA / "SHA256SUMS").read_text().split("\n")
     return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
 
@@ -58,15 +58,15 @@ def _checksums() -> dict[str, str]:
 def verified(name: str) -> bytes:
     """The bytes of training/realdata/`name`, checked against SHA256SUMS."""
     path = DATA / name
-    if name not in _checksums():
+    if name not in checksums():
         raise RealDataError(f"{name} is not listed in {DATA / 'SHA256SUMS'}")
     try:
         data = path.read_bytes()
     except OSError as e:
         raise RealDataError(f"cannot read {path}: {e.strerror}; it comes with the repository") from e
     digest = hashlib.sha256(data).hexdigest()
-    if digest != _checksums()[name]:
-        raise RealDataError(f"{path} has sha256 {digest}, expected {_checksums()[name]}")
+    if digest != checksums()[name]:
+        raise RealDataError(f"{path} has sha256 {digest}, expected {checksums()[name]}")
     return data
 
 
