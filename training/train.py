@@ -291,64 +291,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     command = command_line("training.train", argv)
     seed_keras(args.seed)
-
     mnist = load_mnist(args.data)
-    # The split and its drawings do not follow --seed: every model chooses its decisions on the
-    # same writers, whose digits none of them trained on (QMNIST's writer ids, training/real.py).
-    writers = real.mnist_writers()
-    val_idx, train_idx = real.writer_split(writers)
-    if args.limit:
-        train_idx, val_idx = train_idx[: args.limit], val_idx[: max(200, args.limit // 10)]
-    mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed,
-              *training_data(args), with_real=not args.base)
-    custom = (load_custom(args.custom) if args.custom is not None
-              else (np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.uint8), np.zeros(0, np.uint8)))
-    if len(custom[1]):
-        log.info("custom drawings: %d (each used %d times per epoch)", len(custom[1]), CUSTOM_REPEAT)
-    val_x, val_y, val_negatives = validation_sets(mnist.train_images[val_idx],
-                                                  mnist.train_labels[val_idx], SEED + 1)
-    val = (np.concatenate([val_x, val_negatives]),
-           np.concatenate([val_y, np.full(len(val_negatives), NOT_A_DIGIT, np.uint8)]))
-
-    real_sets = real_validation_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
-                                     writers[val_idx], SEED + 5)
+    mix, custom, val, real_sets = prepare_data(args, mnist)
 
     model, epochs, batches = compile_model(args, mix, custom)
     started = time.perf_counter()
     history = model.fit(batches, epochs=epochs, validation_data=val, verbose=2)
     train_seconds = time.perf_counter() - started
 
-    # ------------------------------------------------------------ decisions (real writers only)
+    # Decisions on real writers only; the test set is used here and nowhere else.
     temperature, threshold = decide(model, real_sets)
     real_figures = measure_real(keras_outputs(model, temperature), real_sets, threshold)
     log.info("temperature %.3f; not-a-digit threshold %.4f; real validation: %s", temperature,
              threshold, json.dumps(real_figures, indent=1))
-
-    # ------------------------------------------------------------ evaluate (test set: only here)
     evaluation, results = evaluate(model, mnist, args.seed, temperature, threshold)
-    accuracy = evaluation["accuracy"]
 
-    # ------------------------------------------------------------ export + parity
-    args.out.mkdir(parents=True, exist_ok=True)
-    onnx_path = args.out / f"digit_{args.model}.onnx"
-    metadata = {
-        "model": f"digit_{args.model}",
-        "digitrt_version": __version__,
-        "preprocessing_version": PREPROCESSING_VERSION,
-        "mnist_test_accuracy": f"{accuracy['mnist_test']:.4f}",
-        "canvas_test_accuracy": f"{accuracy['canvas_test']:.4f}",
-        "temperature": f"{temperature}",
-        "not_a_digit_threshold": f"{threshold}",
-        "training_command": command,
-        "date": dt.date.today().isoformat(),
-        "flops": str(count_flops(model)),
-    }
-    export_onnx(model, onnx_path, metadata, temperature)
-    raw_test = mnist.test_images[..., None].astype(np.float32) / 255
-    parity = check_parity(model, onnx_path, raw_test[:1000], temperature)
-    weights = args.out / f"digit_{args.model}.weights.h5"
-    save_weights(model, args.model, weights)
-
+    onnx_path, weights, parity = export(args, model, mnist, evaluation["accuracy"], temperature,
+                                        threshold, command)
     y = mnist.test_labels
     report = {
         "model": f"digit_{args.model}",
@@ -369,24 +328,82 @@ def main(argv: list[str] | None = None) -> int:
         "confusion": confusion(y, results["mnist_test"].argmax(1)).tolist(),
         "canvas_confusion": confusion(y, results["canvas_test"].argmax(1)).tolist(),
     }
-    (args.out / f"digit_{args.model}.json").write_text(json.dumps(report, indent=1) + "\n")
+    write_report(report, mnist, results, args.out)
+    log_summary(report, onnx_path, weights)
+    return 0
+
+
+def prepare_data(args: argparse.Namespace, mnist):  # type: ignore[no-untyped-def]
+    """The training mix, the user's drawings, the validation batch seen during fit, and the real
+    validation writers' sets where the decisions are made."""
+    # The split and its drawings do not follow --seed: every model chooses its decisions on the
+    # same writers, whose digits none of them trained on (QMNIST's writer ids, training/real.py).
+    writers = real.mnist_writers()
+    val_idx, train_idx = real.writer_split(writers)
+    if args.limit:
+        train_idx, val_idx = train_idx[: args.limit], val_idx[: max(200, args.limit // 10)]
+    mix = Mix(mnist.train_images[train_idx], mnist.train_labels[train_idx], args.seed,
+              *training_data(args), with_real=not args.base)
+    custom = (load_custom(args.custom) if args.custom is not None
+              else (np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.uint8), np.zeros(0, np.uint8)))
+    if len(custom[1]):
+        log.info("custom drawings: %d (each used %d times per epoch)", len(custom[1]), CUSTOM_REPEAT)
+    val_x, val_y, val_negatives = validation_sets(mnist.train_images[val_idx],
+                                                  mnist.train_labels[val_idx], SEED + 1)
+    val = (np.concatenate([val_x, val_negatives]),
+           np.concatenate([val_y, np.full(len(val_negatives), NOT_A_DIGIT, np.uint8)]))
+    real_sets = real_validation_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
+                                     writers[val_idx], SEED + 5)
+    return mix, custom, val, real_sets
+
+
+def export(args: argparse.Namespace, model, mnist, accuracy: dict[str, float],  # type: ignore[no-untyped-def]
+           temperature: float, threshold: float, command: str) -> tuple[Path, Path, float]:
+    """The ONNX file with its metadata, checked against Keras, and the Keras weights."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    onnx_path = args.out / f"digit_{args.model}.onnx"
+    metadata = {
+        "model": f"digit_{args.model}",
+        "digitrt_version": __version__,
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "mnist_test_accuracy": f"{accuracy['mnist_test']:.4f}",
+        "canvas_test_accuracy": f"{accuracy['canvas_test']:.4f}",
+        "temperature": f"{temperature}",
+        "not_a_digit_threshold": f"{threshold}",
+        "training_command": command,
+        "date": dt.date.today().isoformat(),
+        "flops": str(count_flops(model)),
+    }
+    export_onnx(model, onnx_path, metadata, temperature)
+    raw_test = mnist.test_images[..., None].astype(np.float32) / 255
+    parity = check_parity(model, onnx_path, raw_test[:1000], temperature)
+    weights = args.out / f"digit_{args.model}.weights.h5"
+    save_weights(model, args.model, weights)
+    return onnx_path, weights, parity
+
+
+def write_report(report: dict, mnist, results, out: Path) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """digit_<model>.json and its plots."""
+    (out / f"{report['model']}.json").write_text(json.dumps(report, indent=1) + "\n")
     try:
         from .report import write_plots
 
-        write_plots(report, mnist.test_images, y, results["mnist_test"], args.out)
+        write_plots(report, mnist.test_images, mnist.test_labels, results["mnist_test"], out)
     except ImportError as e:  # matplotlib is part of the train extra, but plots are optional
         log.warning("plots skipped: %s", e)
 
-    log.info("\n==== digit_%s: %d params, %.2f MFLOP, %d epochs in %.0f s",
-             args.model, report["params"], report["flops"] / 1e6, epochs, train_seconds)
-    for k, v in accuracy.items():
+
+def log_summary(report: dict, onnx_path: Path, weights: Path) -> None:  # type: ignore[type-arg]
+    log.info("\n==== %s: %d params, %.2f MFLOP, %d epochs in %.0f s", report["model"],
+             report["params"], report["flops"] / 1e6, report["epochs"], report["train_seconds"])
+    for k, v in report["accuracy"].items():
         log.info("  %-34s %.2f %%", k, 100 * v)
-    for k, v in evaluation["not_a_digit"]["rejected"].items():
+    for k, v in report["not_a_digit"]["rejected"].items():
         log.info("  rejected: %-24s %.2f %%", k, 100 * v)
-    log.info("  ECE after calibration: %s", evaluation["calibration"]["after"])
-    log.info("  Keras vs onnxruntime max |diff| on 1000 test images: %.1e", parity)
+    log.info("  ECE after calibration: %s", report["calibration"]["after"])
+    log.info("  Keras vs onnxruntime max |diff| on 1000 test images: %.1e",
+             report["parity_max_abs_diff"])
     log.info("  wrote %s, %s", onnx_path, weights)
-    return 0
 
 
 def keras_outputs(model, temperature: float):  # type: ignore[no-untyped-def]
