@@ -178,8 +178,30 @@ def real_writers(c: dict, evaluation: dict) -> list[str]:  # type: ignore[type-a
     for neg in evaluation[names[-1]]["real_validation"]["rejected"]:
         lines.append(f"| **{neg} rejected** (real drawn characters, held out) | " + " | ".join(
             pct(evaluation[n]["real_validation"]["rejected"][neg]) for n in names) + " |")
+    lines += per_writer(evaluation, names)
     lines += ["", "Data (committed in `training/realdata/` with its licences; checksums in "
               "`SHA256SUMS` there):", "", *REAL_SOURCES]
+    return lines
+
+
+def per_writer(evaluation: dict, names: list[str], shown: int = 14) -> list[str]:  # type: ignore[type-arg]
+    """Each set's writers (forms) by the last model's best guess, worst first: every writer of a
+    set with up to `shown` of them, else the `shown` worst and how many reach 95 %."""
+    last = names[-1]
+    sets = evaluation[last]["real_validation"]["sets"]
+    if not all("by_writer" in sets[s] for s in sets):
+        return []
+    lines = ["", "### Per writer", "", "Best guess per writer (form) with 20 digits or more, "
+             f"worst first by {last}; a set with more than {shown} writers shows its {shown} worst."]
+    for s, figures in sets.items():
+        order = sorted(figures["by_writer"], key=lambda w: figures["by_writer"][w])
+        reach = sum(v >= 0.95 for v in figures["by_writer"].values())
+        lines += ["", f"**{s}**: {reach} of {len(order)} writers at 95 % or more.", "",
+                  "| writer | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        for w in order[:shown]:
+            cells = [pct(evaluation[n]["real_validation"]["sets"][s].get("by_writer", {}).get(w), 1)
+                     for n in names]
+            lines.append(f"| {w} | " + " | ".join(cells) + " |")
     return lines
 
 

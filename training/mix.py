@@ -291,20 +291,22 @@ def real_validation_sets(images: U8, labels: npt.NDArray[np.uint8], writers: npt
 def measure_real(outputs: Outputs, sets: RealSets, threshold: float) -> dict:  # type: ignore[type-arg]
     """A model's figures on real writers: per set the best guess's accuracy, the share rejected
     at `threshold`, the answer's accuracy (right and not rejected), the worst writer's best-guess
-    accuracy; pooled ECE; per not-a-digit set the share rejected."""
+    accuracy and each writer's (writers with 20 digits or more); pooled ECE; per not-a-digit set
+    the share rejected."""
     digit_sets, negatives = sets
     figures: dict = {"sets": {}, "rejected": {}}  # type: ignore[type-arg]
     conf, right = [], []
     for name, (x, y, writers) in digit_sets.items():
         p, score = outputs(x)
         ok = p.argmax(1) == y
-        per_writer = [float(ok[writers == w].mean()) for w in np.unique(writers)
-                      if (writers == w).sum() >= 20]
+        by_writer = {str(w): round(float(ok[writers == w].mean()), 5) for w in np.unique(writers)
+                     if (writers == w).sum() >= 20}
         figures["sets"][name] = {
             "best_guess": round(float(ok.mean()), 5),
             "rejected": round(float(Decision(threshold).rejects(score).mean()), 5),
             "answered_right": round(float((ok & ~Decision(threshold).rejects(score)).mean()), 5),
-            "worst_writer": round(min(per_writer), 5), "writers": len(per_writer)}
+            "worst_writer": min(by_writer.values()), "writers": len(by_writer),
+            "by_writer": by_writer}
         conf.append(p.max(1))
         right.append(ok)
     accuracies = [s["best_guess"] for s in figures["sets"].values()]
