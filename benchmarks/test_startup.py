@@ -30,7 +30,7 @@ KERAS_COLD = textwrap.dedent(
     from training.train import build_model
     model = build_model("cnn")
     model.load_weights({str(MODELS / "digit_cnn.weights.h5")!r})
-    x = np.zeros((1, MNIST_SIZE, MNIST_SIZE, 1), np.float32)
+    x = np.zeros((1, 28, 28, 1), np.float32)
     x[0, 4:24, 13:15, 0] = 1
     assert model.predict(x, verbose=0).argmax() == 1
     """
@@ -69,7 +69,7 @@ MEMORY = textwrap.dedent(
         with open("/proc/self/status") as f:
             return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
     base = rss_mb()
-    digitrt.preprocess(np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8))  # import NumPy, OpenCV
+    digitrt.preprocess(np.zeros((28, 28), np.uint8))  # import NumPy, OpenCV
     import onnxruntime
     imported = rss_mb()
     rec = digitrt.Recognizer()
