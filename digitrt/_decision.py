@@ -22,6 +22,7 @@ UNSURE_BELOW = 0.60
 # A not-a-digit threshold of this never rejects (models without a not-a-digit output use it).
 NEVER_REJECT = 1.0
 THRESHOLD_KEY = "not_a_digit_threshold"  # the model metadata that ships the threshold
+SAMPLE_MARGIN = 0.25  # paper kept around a digit cut out of a number (a share of its height)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,21 @@ class DigitReading:
     status: str
     box: Box
     unsure: bool = False
+
+    def crop(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """This digit cut out of `image` (the grey array that was read) as a sample to save or
+        to `adapt` on: its box with SAMPLE_MARGIN of its height of paper on each side, where
+        only the ink inside the box is kept (a touching neighbour's stroke reaching into the
+        margin is painted over with the paper's grey, the median of the top and bottom rows)."""
+        x, y, w, h = self.box
+        m = int(h * SAMPLE_MARGIN)
+        x0, y0 = max(0, x - m), max(0, y - m)
+        crop = np.array(image[y0 : y + h + m, x0 : x + w + m])
+        paper = np.median(np.concatenate([image[0], image[-1]]), axis=0)
+        inside = np.zeros(crop.shape[:2], bool)
+        inside[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = True
+        crop[~inside] = paper
+        return crop
 
 
 @dataclass(frozen=True)

@@ -481,7 +481,7 @@ class MainWindow(QMainWindow):
                             f"{len(found)}: write them further apart, or type all {len(found)}.")
             return []
         image = self.canvas.array()
-        pairs = [(_crop(image, d.box), int(label)) for d, label in zip(found, labels, strict=True)]
+        pairs = [(d.crop(image), int(label)) for d, label in zip(found, labels, strict=True)]
         paths = []
         try:
             for crop, digit in pairs:
@@ -550,20 +550,3 @@ class MainWindow(QMainWindow):
         what = "reading" if self.number_mode else "prediction"
         latency = f"  ·  last {what} {self.last_latency_us:.0f} µs" if self.prediction_count else ""
         self.status_text.setText(model + latency)
-
-
-def _crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """One digit of a number with paper around it (a quarter of its height each side): only
-    the ink inside the digit's box is kept, so a touching neighbour's stroke that reaches into
-    the margin is not saved with it."""
-    x, y, w, h = box
-    m = h // 4
-    x0, y0 = max(0, x - m), max(0, y - m)
-    crop = np.array(image[y0 : y + h + m, x0 : x + w + m])
-    paper = np.median(np.concatenate([image[0], image[-1]]), axis=0)  # the canvas's grey
-    inside = np.zeros(crop.shape[:2], bool)
-    inside[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = True
-    crop[~inside] = paper
-    return crop
-
-
