@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import ArgumentTypeError, ArgumentValueError
+from ._errors import ArgumentTypeError, ArgumentValueError, check_int
 
 Status = Literal["digit", "blank", "not_a_digit"]
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels
@@ -34,7 +34,7 @@ class Prediction:
         confidence: the calibrated probability of `digit`; for "not_a_digit", the not-a-digit
             score; 0.0 when blank.
         status: "digit"; "not_a_digit" when the drawing does not look like a digit (a doodle, a
-            letter, a dot; see `Recognizer`'s `reject`); "blank" when the image holds no ink (the
+            letter, a dot; see `Decision.reject`); "blank" when the image holds no ink (the
             model is not run).
         unsure: True when a digit's `confidence` is below the recognizer's `unsure_below`: show
             the runner-up (`top(2)`) or ask the user to write again.
@@ -64,8 +64,6 @@ class Prediction:
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         """The k (0-10) most probable digits with their probabilities, most probable first (also
         for a "not_a_digit" answer: what it would be if it were a digit)."""
-        from ._errors import check_int
-
         check_int("k", k, 0, 10)
         if self.status == "blank":
             return []

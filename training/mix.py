@@ -299,12 +299,13 @@ def measure_real(outputs: Outputs, sets: RealSets, threshold: float) -> dict:  #
     for name, (x, y, writers) in digit_sets.items():
         p, score = outputs(x)
         ok = p.argmax(1) == y
+        rejected = Decision(threshold).rejects(score)
         by_writer = {str(w): round(float(ok[writers == w].mean()), 5) for w in np.unique(writers)
                      if (writers == w).sum() >= 20}
         figures["sets"][name] = {
             "best_guess": round(float(ok.mean()), 5),
-            "rejected": round(float(Decision(threshold).rejects(score).mean()), 5),
-            "answered_right": round(float((ok & ~Decision(threshold).rejects(score)).mean()), 5),
+            "rejected": round(float(rejected.mean()), 5),
+            "answered_right": round(float((ok & ~rejected).mean()), 5),
             "worst_writer": min(by_writer.values()), "writers": len(by_writer),
             "by_writer": by_writer}
         conf.append(p.max(1))

@@ -23,9 +23,18 @@ import json
 from importlib import resources
 from typing import Any
 
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .._cli.predict_command import record
+from .._cli.read_command import record as read_record
 from .._constants import FORMATS
 from .._constants import IMAGE_TYPES as IMAGE_FORMAT_TYPES
 from .._errors import DigitrtError, ImageError
+from .._models import list_models
 from .._version import __version__
 
 MAX_BODY = 8 * 1024 * 1024  # bytes of one request body (a canvas PNG is tens of kilobytes)
@@ -57,9 +66,6 @@ def create_app(recognizer: Any, *, workers: int = 1, max_body: int = MAX_BODY,
                timeout: float = TIMEOUT) -> Any:
     """The Starlette application serving `recognizer` (a digitrt.Recognizer), running the model
     in at most `workers` threads at once."""
-    from starlette.applications import Starlette
-    from starlette.routing import Route
-
     api = _Api(recognizer, workers, max_body, timeout)
     routes = [Route("/", api.static), Route("/static/{name}", api.static),
               Route("/health", api.health), Route("/models", api.models),
@@ -76,8 +82,6 @@ class _Api:
     in worker threads within `timeout`, the library's errors answered as 4xx JSON."""
 
     def __init__(self, recognizer: Any, workers: int, max_body: int, timeout: float) -> None:
-        import anyio
-
         self.recognizer, self.max_body, self.timeout = recognizer, max_body, timeout
         self.limiter = anyio.CapacityLimiter(workers)
         self.batcher = _Batcher(recognizer, self.limiter, workers)
@@ -107,8 +111,6 @@ class _Api:
 
     async def compute(self, function: Any, *args: Any) -> Any:
         """`function(*args)` in a worker thread, within the time limit; errors as BadRequest."""
-        import anyio.to_thread
-
         try:
             return await asyncio.wait_for(anyio.to_thread.run_sync(
                 function, *args, limiter=self.limiter, abandon_on_cancel=True), self.timeout)
@@ -121,10 +123,6 @@ class _Api:
             raise BadRequest(422, str(e)) from None
 
     async def predict(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
-        from .._cli.predict_command import record
-
         data = await self.image_body(request)
         try:
             p = await asyncio.wait_for(self.batcher.predict(data), self.timeout)
@@ -138,20 +136,12 @@ class _Api:
         return JSONResponse(out)
 
     async def read(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
-        from .._cli.read_command import record
-
         reading = await self.compute(self.recognizer.read, await self.image_body(request))
-        out = record("", reading)
+        out = read_record("", reading)
         del out["file"]
         return JSONResponse(out)
 
     async def predict_batch(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
-        from .._cli.predict_command import record
-
         data = _batch_images(await self.body_of(request))
 
         def run() -> list[dict[str, Any]]:
@@ -161,26 +151,16 @@ class _Api:
         return JSONResponse({"results": await self.compute(run)})
 
     async def health(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
         return JSONResponse({"status": "ok", "model": self.recognizer.name, "version": __version__})
 
     async def models(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
-        from .._models import list_models
-
         return JSONResponse({"serving": self.recognizer.name,
                              "models": [m.name for m in list_models()]})
 
     async def openapi(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse
-
         return JSONResponse(OPENAPI)
 
     async def static(self, request: Any) -> Any:
-        from starlette.responses import JSONResponse, Response
-
         name = request.path_params.get("name", "index.html")
         if name not in PAGE_FILES:
             return JSONResponse({"error": f"no page {name!r}"}, status_code=404)
@@ -205,15 +185,11 @@ def _batch_images(body: bytes) -> list[bytes]:
 
 
 async def _bad_request(request: Any, e: Exception) -> Any:
-    from starlette.responses import JSONResponse
-
     status = e.status if isinstance(e, BadRequest) else 400
     return JSONResponse({"error": str(e)}, status_code=status)
 
 
 async def _not_found(request: Any, e: Exception) -> Any:
-    from starlette.responses import JSONResponse
-
     status = getattr(e, "status_code", 404)
     return JSONResponse({"error": f"{request.method} {request.url.path}: "
                                   f"{getattr(e, 'detail', 'not found')}"}, status_code=status)
@@ -244,8 +220,6 @@ class _Batcher:
         return list(self.recognizer.predict_iter(images, batch_size=len(images)))
 
     async def _drain(self) -> None:
-        import anyio.to_thread
-
         try:
             while self.pending:
                 batch, self.pending = self.pending[: self.MAX], self.pending[self.MAX :]
