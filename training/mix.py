@@ -44,7 +44,8 @@ Field = Callable[[np.random.Generator], U8]
 # Real people's writing per epoch, relative to the number of MNIST digits (model v3's second
 # stage; training/real.py): optdigits' 30 writers' bitmaps (2,880, each about twice an epoch),
 # pendigits' 30 writers' pen digits, Omniglot's training alphabets as not-a-digit drawings (each
-# drawing three times in the pool, with pens of random widths).
+# drawing three times in the pool, with pens of random widths: as drawn, turned or mirrored, or
+# joined with another: real.novel_character).
 REAL_SHARE, PEN_SHARE, OMNIGLOT_SHARE = 0.10, 0.07, 0.12
 # Of real bitmaps: drawn as a scanner gives them (blocky, 40-60 px), or as stored (32x32 binary);
 # the rest go on a random canvas like every other item.
@@ -102,7 +103,8 @@ class Mix:
             self.pens = np.stack([real.pen_field(p, int(d), rng)
                                   for p, d in zip(points, self.pen_labels, strict=True)])
             drawings = real.omniglot(real.OMNIGLOT_TRAINING)
-            self.omniglot = np.stack([real.omniglot_field(d, rng) for d in drawings for _ in range(3)])
+            self.omniglot = np.stack([real.omniglot_field(real.novel_character(d, drawings, rng), rng)
+                                      for d in drawings for _ in range(3)])
 
     def epoch(self, epoch: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
                                           npt.NDArray[np.uint8]]:
@@ -230,8 +232,10 @@ def negative_sets(test_images: U8, seed: int, per_set: int = 1500) -> dict[str, 
         f"{APART} slash in held-out fonts": augment_batch(slashes, rng),
         f"{APART} half a digit (MNIST test)": augment_batch(halves, rng),
         "training generators, new drawings": augment_batch(seen, rng),
-        f"Omniglot {', '.join(real.OMNIGLOT_TEST)} (real, held out)": augment_batch(
-            [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_TEST)], rng),
+        f"Omniglot {', '.join(real.OMNIGLOT_TEST)} (real, held out; look-alikes apart)": augment_batch(
+            [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_TEST, False)], rng),
+        f"{APART} Omniglot {', '.join(real.OMNIGLOT_TEST)} look-alikes (real)": augment_batch(
+            [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_TEST, True)], rng),
         f"{APART} Omniglot {', '.join(real.OMNIGLOT_APART)} (real)": augment_batch(
             [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_APART)], rng),
     }
@@ -261,7 +265,8 @@ def real_validation_sets(images: U8, labels: npt.NDArray[np.uint8], writers: npt
     """Where model v3's decisions are made: real writers no model trains on, drawn as users'
     inputs look. Digits (x, y, writer): optdigits' writer-independent forms scanned, as stored
     and on canvases; the MNIST validation writers' digits (`images`, `labels`, `writers`) on
-    canvases and cropped from documents. Not-a-digit: Omniglot's validation alphabets."""
+    canvases and cropped from documents. Not-a-digit: Omniglot's validation alphabets, their
+    digit look-alikes (real.OMNIGLOT_LOOKALIKES) apart."""
     rng = np.random.default_rng([seed, 404])
     windep = real.optdigits("windep")
 
@@ -282,9 +287,11 @@ def real_validation_sets(images: U8, labels: npt.NDArray[np.uint8], writers: npt
             prep([real.document_crop(f, rng, images) for f in images[:n_docs]]), labels[:n_docs],
             writers[:n_docs]),
     }
-    alphabets = real.omniglot(real.OMNIGLOT_VALIDATION)
-    negatives = {f"Omniglot {', '.join(real.OMNIGLOT_VALIDATION)}":
-                 augment_batch([real.omniglot_field(d, rng) for d in alphabets], rng)}
+    names = ", ".join(real.OMNIGLOT_VALIDATION)
+    negatives = {name: augment_batch(
+        [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_VALIDATION, lookalikes)], rng)
+        for name, lookalikes in ((f"Omniglot {names} (look-alikes apart)", False),
+                                 (f"{APART} Omniglot {names} look-alikes", True))}
     return sets, negatives
 
 
