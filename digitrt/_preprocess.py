@@ -118,7 +118,7 @@ def find_ink(grey: GreyImage, *, evened: bool = False) -> Ink | None:
         background, spread = border_levels(small)
         box = ink_box(small, background)
     if box is not None:
-        return Ink(small, factor, box, background, grey)
+        return Ink(small, factor, without_edge_clutter(small, background, box), background, grey)
     faint = faint_ink_box(small, background, spread)
     return None if faint is None else Ink(small, factor, faint[0], background, grey, faint[1])
 
@@ -271,6 +271,38 @@ def ink_box(grey: GreyImage, background: int) -> Box | None:
     x1 = max(dark[0] + dark[2], light[0] + light[2])
     y1 = max(dark[1] + dark[3], light[1] + light[3])
     return x0, y0, x1 - x0, y1 - y0
+
+
+def without_edge_clutter(grey: GreyImage, background: int, box: Box) -> Box:
+    """The ink box without what cropping a digit out of a document brings along at the crop's
+    edges: printed rules, the cut-off pieces of its neighbours, separator dots.
+
+    Only when the ink touches the image's edge (a drawing on a canvas rarely does: no cost), and
+    only when ink clear of the edge holds most of the ink: a digit that itself touches the edge
+    keeps everything. Then a piece touching the edge goes if it is at most half as large as that
+    ink, or if it is a printed rule: wider than 4x its height, over 90 % of the image's width,
+    above or below all that ink and running past it on both sides.
+    """
+    h, w = grey.shape
+    x, y, bw, bh = box
+    if x > 0 and y > 0 and x + bw < w and y + bh < h:
+        return box
+    darkest, lightest, _, _ = cv2.minMaxLoc(grey)
+    margin = NOISE_LEVEL + math.floor((max(background - darkest, lightest - background) - NOISE_LEVEL) * 0.1)
+    mask = cast(GreyImage, (cv2.absdiff(grey, np.full_like(grey, background)) > margin).view(np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    left, top, width, height, area = stats[1:].T
+    right, bottom = left + width, top + height
+    inner = (left > 0) & (top > 0) & (right < w) & (bottom < h)
+    if count < 3 or not inner.any():
+        return box
+    x0, y0, x1, y1 = left[inner].min(), top[inner].min(), right[inner].max(), bottom[inner].max()
+    rule = ((width >= 0.9 * w) & (width >= 4 * height) & ((bottom <= y0) | (top >= y1))
+            & (left <= x0) & (right >= x1))
+    inner_ink = int(area[inner].sum())
+    if inner_ink * 2 <= int(area[~rule].sum()) or (area[~inner & ~rule] * 2 > inner_ink).any():
+        return box
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 
 def faint_ink_box(grey: GreyImage, background: int, spread: int) -> tuple[Box, int] | None:

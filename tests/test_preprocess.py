@@ -66,6 +66,55 @@ def test_ink_box_ignores_faint_smudges_far_from_the_digit():
     assert P.ink_box(grey, 250) == (20, 20, 5, 10)
 
 
+def document_digit(digit: int = 3) -> np.ndarray:
+    """A digit cropped from a scanned document: 60x50, dark ink on light paper, clear of the edge."""
+    return draw_digit(digit, size=60, box=(0.3, 0.15, 0.4, 0.7), background=210, pen=60, width=4)[:, 5:55]
+
+
+@pytest.mark.parametrize("where", ["rule below", "rule above", "neighbours and a dot"])
+def test_a_document_crop_reads_without_its_rules_and_neighbours_pieces(where):
+    """A printed rule along the crop's edge, the cut-off pieces of the neighbours at its sides
+    and a separator dot are left out of the ink box: the 28x28 is the digit's alone."""
+    clean = document_digit()
+    crop = clean.copy()
+    if where == "rule below":
+        crop[57:59, :] = 60
+    elif where == "rule above":
+        crop[0:2, :] = 60
+    else:
+        crop[12:40, 0:4] = 60  # the right end of the digit to the left
+        crop[20:45, 47:50] = 60  # the left end of the digit to the right
+        cv2.circle(crop, (44, 58), 2, 60, -1)  # a separator dot, cut by the crop's bottom
+    assert P.find_ink(clean).box == P.find_ink(crop).box
+    assert np.abs(preprocess(crop) - preprocess(clean)).max() < 1e-6
+
+
+def test_ink_touching_the_edge_is_kept_when_the_digit_itself_touches_it():
+    """A tight crop of a 7 whose bar, drawn apart, runs from edge to edge, and a 5 whose body
+    touches the edge while its flag does not, keep all their ink: only pieces at the edge of a
+    crop whose digit stays clear of it are dropped."""
+    seven = np.full((40, 30), 255, np.uint8)
+    seven[0:3, :] = 0  # the bar, apart from the stem
+    cv2.line(seven, (26, 6), (10, 39), 0, 3)
+    five = np.full((50, 50), 255, np.uint8)
+    cv2.ellipse(five, (25, 35), (14, 14), 0, -120, 150, 0, 3)  # the body, touching the bottom
+    five[16:19, 14:36] = 0  # the flag
+    five[49, 20:30] = 0
+    for grey in (seven, five):
+        box = P.ink_box(grey, 255)
+        assert P.without_edge_clutter(grey, 255, box) == box
+
+
+def test_a_drawing_clear_of_the_edge_is_not_searched_for_clutter():
+    """Ink that does not reach the edge is returned as found, however many pieces it has."""
+    grey = np.full((60, 60), 255, np.uint8)
+    grey[10:20, 10:15] = 0
+    grey[40:50, 40:45] = 0
+    box = P.ink_box(grey, 255)
+    assert box == (10, 10, 35, 40)
+    assert P.without_edge_clutter(grey, 255, box) == box
+
+
 def test_ink_box_encloses_both_polarities():
     """Ink darker and ink lighter than a mid-grey background both count."""
     grey = np.full((50, 50), 128, np.uint8)
