@@ -309,15 +309,23 @@ def faint_ink_box(grey: GreyImage, background: int, spread: int) -> tuple[Box, i
     """The box of ink too faint for `ink_box`, and the noise level to remove with it; or None.
 
     Faint ink counts when its contrast is at least FAINT_CONTRAST and FAINT_SIGMAS times the
-    paper's noise (the border's interquartile range / 1.35 estimates its sigma), and when it
-    forms strokes: components smaller than a tenth of the largest (specks) are left out of the
-    box, and the largest must have FAINT_MIN_PIXELS.
+    paper's noise (the border's interquartile range / 1.35 estimates its sigma), or, on paper
+    with a printed texture (a cheque's security print: an interquartile range that is pattern,
+    not noise), when it lies FAINT_CONTRAST beyond the texture's darkest and lightest levels
+    (the border's 1st and 99th percentiles). And it must form strokes: components smaller than
+    a tenth of the largest (specks) are left out of the box, and the largest must have
+    FAINT_MIN_PIXELS.
     """
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
     contrast = max(background - darkest, lightest - background)
-    if contrast < max(FAINT_CONTRAST, FAINT_SIGMAS * spread / 1.35):
-        return None
-    noise = int(contrast) // 2  # half way between the paper and the faint ink's peak
+    if contrast >= max(FAINT_CONTRAST, FAINT_SIGMAS * spread / 1.35):
+        noise = int(contrast) // 2  # half way between the paper and the faint ink's peak
+    else:
+        low, high = np.percentile(np.concatenate((grey[0], grey[-1], grey[:, 0], grey[:, -1])), [1, 99])
+        beyond = max(low - darkest, lightest - high)
+        if beyond < FAINT_CONTRAST:
+            return None
+        noise = int(max(background - low, high - background)) + FAINT_CONTRAST // 2  # past the print
     mask = (cv2.absdiff(grey, np.full_like(grey, background)) > noise).astype(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]

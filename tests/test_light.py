@@ -57,6 +57,33 @@ def test_empty_pages_with_noise_stay_blank(recognizer, name):
     assert recognizer.predict(blank_pages()[name]).status == "blank"
 
 
+def security_print(shape, seed, paper=200, depth=20):
+    """A cheque's background: fine wavy lines `depth` grey levels darker than the paper."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    period, angle = rng.uniform(3, 8), rng.uniform(0, np.pi)
+    wave = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period + 3 * np.sin(yy / 12))
+    return paper - depth * (wave > 0.3) + rng.normal(0, 2, shape)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_security_print_alone_is_blank(recognizer, seed):
+    """A cheque's patterned background with no ink is not a digit, however fine its lines."""
+    page = np.clip(security_print((70, 60), seed), 0, 255).astype(np.uint8)
+    assert recognizer.predict(page).status == "blank"
+
+
+def test_faint_ink_on_security_print_is_read(recognizer):
+    """Ink 30 grey levels darker than a cheque's paper, on lines 12 levels darker than it (the
+    paper's spread is pattern, not noise): >= 9 of 10 digits read."""
+    right = 0
+    for d in range(10):
+        ink = draw_digit(d, size=70, box=(0.3, 0.15, 0.4, 0.7), background=0, pen=30, width=4)
+        page = np.clip(security_print(ink.shape, d, depth=12) - ink, 0, 255).astype(np.uint8)
+        right += recognizer.predict(page).digit == d
+    assert right >= 9
+
+
 def gradient(canvas, levels, angle):
     """Light falling off by `levels` grey levels across the page, in direction `angle`."""
     h, w = canvas.shape
