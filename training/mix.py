@@ -44,8 +44,7 @@ Field = Callable[[np.random.Generator], U8]
 # Real people's writing per epoch, relative to the number of MNIST digits (model v3's second
 # stage; training/real.py): optdigits' 30 writers' bitmaps (2,880, each about twice an epoch),
 # pendigits' 30 writers' pen digits, Omniglot's training alphabets as not-a-digit drawings (each
-# drawing three times in the pool, with pens of random widths: as drawn, turned or mirrored, or
-# joined with another: real.novel_character).
+# drawing three times in the pool, with pens of random widths).
 REAL_SHARE, PEN_SHARE, OMNIGLOT_SHARE = 0.10, 0.07, 0.12
 # Of real bitmaps: drawn as a scanner gives them (blocky, 40-60 px), or as stored (32x32 binary);
 # the rest go on a random canvas like every other item.
@@ -103,8 +102,7 @@ class Mix:
             self.pens = np.stack([real.pen_field(p, int(d), rng)
                                   for p, d in zip(points, self.pen_labels, strict=True)])
             drawings = real.omniglot(real.OMNIGLOT_TRAINING)
-            self.omniglot = np.stack([real.omniglot_field(real.novel_character(d, drawings, rng), rng)
-                                      for d in drawings for _ in range(3)])
+            self.omniglot = np.stack([real.omniglot_field(d, rng) for d in drawings for _ in range(3)])
 
     def epoch(self, epoch: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
                                           npt.NDArray[np.uint8]]:
