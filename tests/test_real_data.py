@@ -113,6 +113,17 @@ def test_a_document_crop_keeps_its_digit_central_and_paper_light(mnist):
         assert preprocess(crop).max() > 0.99
 
 
+def test_digits_cropped_from_documents_are_read_not_rejected(mnist, recognizer):
+    """1,000 MNIST test digits cropped from documents (neighbours' pieces, dots and rules at the
+    edges, textures, faint ink): the default answers >= 96.5 % right (93.9 % before preprocess
+    dropped edge clutter and read ink on printed textures) and rejects <= 1 %."""
+    rng = np.random.default_rng(2)
+    images, labels = mnist.test_images[:1000], mnist.test_labels[:1000]
+    answers = [recognizer.predict(real.document_crop(im, rng, images)) for im in images]
+    assert np.mean([a.digit == y for a, y in zip(answers, labels, strict=True)]) >= 0.965
+    assert np.mean([a.status == "not_a_digit" for a in answers]) <= 0.01
+
+
 @pytest.mark.slow
 def test_the_training_mix_holds_real_writers(mnist):
     """With real data, an epoch holds optdigits and pendigits digits with their labels and
