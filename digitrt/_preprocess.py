@@ -258,7 +258,7 @@ def ink_box(grey: GreyImage, background: int) -> Box | None:
         return None
     # Faint ink far below the strongest stroke is smudge, not digit: keep it out of the box.
     # ink > peak / 10  <=>  |grey - background| > margin  <=>  grey <= low  or  grey > high.
-    margin = NOISE_LEVEL + math.floor(peak * 0.1)
+    margin = smudge_margin(peak)
     low, high = background - margin - 1, background + margin
     dark = light = None
     if darkest <= low:
@@ -271,6 +271,12 @@ def ink_box(grey: GreyImage, background: int) -> Box | None:
     x1 = max(dark[0] + dark[2], light[0] + light[2])
     y1 = max(dark[1] + dark[3], light[1] + light[3])
     return x0, y0, x1 - x0, y1 - y0
+
+
+def smudge_margin(peak: float) -> int:
+    """How far from the paper's grey a pixel must be to count as ink, given the strongest ink's
+    `peak` above the noise level: faint ink under a tenth of it is smudge, not digit."""
+    return NOISE_LEVEL + math.floor(peak * 0.1)
 
 
 def without_edge_clutter(grey: GreyImage, background: int, box: Box) -> Box:
@@ -288,7 +294,7 @@ def without_edge_clutter(grey: GreyImage, background: int, box: Box) -> Box:
     if x > 0 and y > 0 and x + bw < w and y + bh < h:
         return box
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
-    margin = NOISE_LEVEL + math.floor((max(background - darkest, lightest - background) - NOISE_LEVEL) * 0.1)
+    margin = smudge_margin(max(background - darkest, lightest - background) - NOISE_LEVEL)
     mask = cast(GreyImage, (cv2.absdiff(grey, np.full_like(grey, background)) > margin).view(np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     left, top, width, height, area = stats[1:].T

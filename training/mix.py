@@ -230,13 +230,18 @@ def negative_sets(test_images: U8, seed: int, per_set: int = 1500) -> dict[str, 
         f"{APART} slash in held-out fonts": augment_batch(slashes, rng),
         f"{APART} half a digit (MNIST test)": augment_batch(halves, rng),
         "training generators, new drawings": augment_batch(seen, rng),
-        f"Omniglot {', '.join(real.OMNIGLOT_TEST)} (real, held out; look-alikes apart)": augment_batch(
-            [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_TEST, False)], rng),
-        f"{APART} Omniglot {', '.join(real.OMNIGLOT_TEST)} look-alikes (real)": augment_batch(
-            [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_TEST, True)], rng),
-        f"{APART} Omniglot {', '.join(real.OMNIGLOT_APART)} (real)": augment_batch(
-            [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_APART)], rng),
+        f"Omniglot {', '.join(real.OMNIGLOT_TEST)} (real, held out; look-alikes apart)":
+            omniglot_set(real.OMNIGLOT_TEST, rng, lookalikes=False),
+        f"{APART} Omniglot {', '.join(real.OMNIGLOT_TEST)} look-alikes (real)":
+            omniglot_set(real.OMNIGLOT_TEST, rng, lookalikes=True),
+        f"{APART} Omniglot {', '.join(real.OMNIGLOT_APART)} (real)": omniglot_set(real.OMNIGLOT_APART, rng),
     }
+
+
+def omniglot_set(alphabets: tuple[str, ...], rng: np.random.Generator,
+                 lookalikes: bool | None = None) -> F32:
+    """Omniglot's drawings of `alphabets` (real.omniglot's `lookalikes`) as users' inputs."""
+    return augment_batch([real.omniglot_field(d, rng) for d in real.omniglot(alphabets, lookalikes)], rng)
 
 
 def validation_sets(images: U8, labels: npt.NDArray[np.uint8], seed: int
@@ -286,10 +291,10 @@ def real_validation_sets(images: U8, labels: npt.NDArray[np.uint8], writers: npt
             writers[:n_docs]),
     }
     names = ", ".join(real.OMNIGLOT_VALIDATION)
-    negatives = {name: augment_batch(
-        [real.omniglot_field(d, rng) for d in real.omniglot(real.OMNIGLOT_VALIDATION, lookalikes)], rng)
-        for name, lookalikes in ((f"Omniglot {names} (look-alikes apart)", False),
-                                 (f"{APART} Omniglot {names} look-alikes", True))}
+    negatives = {f"Omniglot {names} (look-alikes apart)":
+                 omniglot_set(real.OMNIGLOT_VALIDATION, rng, lookalikes=False),
+                 f"{APART} Omniglot {names} look-alikes":
+                 omniglot_set(real.OMNIGLOT_VALIDATION, rng, lookalikes=True)}
     return sets, negatives
 
 
