@@ -16,7 +16,6 @@ from digitrt import Model
 
 # ---------------------------------------------------------------- constants
 SEED = 20261123
-VALIDATION = 5_000
 OPSET = 17
 # The architectures and the optimizer, as train.build_model / compile_model build them and the
 # model card describes them: (filters, kernel, max-pool after) per convolution, then dense layers.
@@ -31,13 +30,6 @@ FALSE_REJECTION = 0.004
 
 
 # ---------------------------------------------------------------- data
-def validation_split(n: int, seed: int = SEED) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(validation, training) indices into MNIST's n training images: a seeded 5k split, where
-    the temperature, the threshold and the reader's constants are chosen."""
-    order = np.random.default_rng(seed).permutation(n)
-    return order[:VALIDATION], order[VALIDATION:]
-
-
 def command_line(module: str, argv: list[str] | None) -> str:
     """The command that ran this training, for the report and the ONNX metadata."""
     return f"python -m {module} " + shlex.join(sys.argv[1:] if argv is None else argv)

@@ -19,12 +19,14 @@ line, a dash at mid-height, or a wider space); exact match of the digits, by kin
 with a rule drawn on them: an underline, a box around the number, a box per digit (a comb), or
 ruled paper (`_rule`).
 
---validation composes the same kind of numbers from the training run's validation digits (MNIST
-training images it held out) and the validation fonts (training/fonts.py VALIDATION: no model
-trains on them, and the test does not use them), with another seed: the set on which the
-reader's constants (digitrt/_reading/) and its models are chosen, so that the number test stays
-a test. --validation --training-fonts writes the font half in the training fonts instead (the
-validation set before 2026-12-01: it cannot tell how a reader does on styles it never saw).
+--validation composes the same kind of numbers from the validation writers' digits (MNIST
+training images of the writers no model trains on, training/real.py `writer_split`) and the
+validation fonts (training/fonts.py VALIDATION: no model trains on them, and the test does not
+use them), with another seed: the set on which the reader's constants (digitrt/_reading/) and
+its models are chosen, so that the number test stays a test. --validation --training-fonts
+writes the font half in the training fonts instead (the validation set before 2026-12-01: it
+cannot tell how a reader does on styles it never saw). Before 2026-12-06 the validation digits
+were a random 5,000 of MNIST's training images, whose writers the classifiers trained on.
 """
 
 from __future__ import annotations
@@ -156,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mnist = load_mnist(args.data, mirrors=())
     if args.validation:
-        from .common import validation_split
+        from . import real
 
-        held, _ = validation_split(len(mnist.train_images))
+        held, _ = real.writer_split(real.mnist_writers())
         images, labels, seed = mnist.train_images[held], mnist.train_labels[held], 777
         fonts = TRAINING if args.training_fonts else tuple(VALIDATION)
     else:

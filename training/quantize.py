@@ -26,8 +26,9 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from . import real
 from .augment import augment_batch, preprocess_all
-from .common import SEED, VALIDATION, onnx_probabilities
+from .common import SEED, onnx_probabilities
 from .mix import Mix
 from .mnist import load_mnist
 
@@ -59,9 +60,11 @@ def main(argv: list[str] | None = None) -> int:
 
     mnist = load_mnist(args.data)
     rng = np.random.default_rng(SEED)
-    # Calibrate on training items only (never the test set), drawn the way training draws them
-    # (digits, strokes, fonts and non-digits on canvases), so activation ranges cover them all.
-    train_only = rng.permutation(len(mnist.train_images))[VALIDATION:][: 4 * CALIBRATION_IMAGES]
+    # Calibrate on the training writers' items only (never the validation writers or the test
+    # set), drawn the way training draws them (digits, strokes, fonts and non-digits on canvases),
+    # so activation ranges cover them all.
+    _, training_writers = real.writer_split(real.mnist_writers())
+    train_only = rng.permutation(training_writers)[: 4 * CALIBRATION_IMAGES]
     mix = Mix(mnist.train_images[train_only], mnist.train_labels[train_only], SEED)
     kinds, refs, _ = mix.epoch(0)
     calibration = mix.batch(kinds[:CALIBRATION_IMAGES], refs[:CALIBRATION_IMAGES], rng)

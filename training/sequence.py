@@ -14,7 +14,8 @@ recipe are in the model card's experiment history.
 
 Data: numbers composed exactly as the number test composes them (training/numbers.py `compose`),
 1-10 digits, gaps from -20 % to +60 % of a digit's width, from digits no test uses: MNIST training
-images outside the validation split, their pen-stroke redraws and digits in the training fonts.
+images of the training writers (QMNIST's writer split, as the classifiers train on), their
+pen-stroke redraws and digits in the training fonts.
 Every number goes through the runtime's own `number_line` (the reader's ink finding, separators
 and specks left out, scaled to 32 px). The validation numbers (`python -m training.numbers
 --validation`) are where the reader's use of the model is tuned.
@@ -36,8 +37,8 @@ import numpy.typing as npt
 from digitrt import MNIST_SIZE
 from digitrt._reading.lines import LINE_HEIGHT, decode_frames, number_line
 
-from . import synth
-from .common import OPSET, SEED, add_metadata, command_line, seed_keras, validation_split
+from . import real, synth
+from .common import OPSET, SEED, add_metadata, command_line, seed_keras
 from .compose import compose
 from .fonts import TRAINING
 
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     from .mnist import load_mnist
 
     mnist = load_mnist(args.data)
-    val_idx, train_idx = validation_split(len(mnist.train_images), SEED)
+    val_idx, train_idx = real.writer_split(real.mnist_writers())  # the classifiers' split
     rng = np.random.default_rng([args.seed, 909])
     started = time.perf_counter()
     fields, labels = digit_pool(mnist.train_images[train_idx], mnist.train_labels[train_idx], rng)
