@@ -59,6 +59,10 @@ def _digits(length: int, from_fonts: bool, images: U8, labels: npt.NDArray[np.ui
     return "".join(str(int(d)) for d in digits), fields
 
 
+# fields (N, 28, 28), their labels and their writers: digits as `writer_numbers` draws them
+Hands = tuple[U8, npt.NDArray[np.uint8], npt.NDArray[np.int64]]
+
+
 class Case(NamedTuple):
     kind: str  # spacing class, separator kind or rule kind
     length: int
@@ -82,6 +86,42 @@ def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int
             alone = tuple(compose([f], gap, copy.deepcopy(before)) for f in fields)
             out.append(Case(spacing, length, text, image, alone))
     return out
+
+
+def writer_numbers(sources: dict[str, Hands], per_source: int, seed: int) -> list[Case]:
+    """per_source numbers of 2-8 digits from each source of (fields, labels, writers), every
+    number written by one writer alone (as a person writes a number), the spacing classes in
+    turn; the case's kind is its source."""
+    rng = np.random.default_rng([seed, 11])
+    out = []
+    for source, (fields, labels, writers) in sources.items():
+        hands = [np.flatnonzero(writers == w) for w in np.unique(writers)]
+        for i in range(per_source):
+            hand = hands[int(rng.integers(len(hands)))]
+            length = int(rng.integers(2, 9))
+            idx = rng.choice(hand, length)
+            gap = list(GAPS.values())[i % len(GAPS)]
+            before = copy.deepcopy(rng)
+            image = compose(list(fields[idx]), gap, rng)
+            alone = tuple(compose([f], gap, copy.deepcopy(before)) for f in fields[idx])
+            out.append(Case(source, length, "".join(str(int(d)) for d in labels[idx]), image, alone))
+    return out
+
+
+def real_writers(data: str | None = None) -> dict[str, Hands]:
+    """The real validation's writers as `writer_numbers` sources: MNIST's validation writers
+    (QMNIST writer ids) and optdigits' writer-independent forms, 28x28 fields each."""
+    from . import real
+    from .mnist import load_mnist
+
+    mnist = load_mnist(data, mirrors=())
+    writers = real.mnist_writers()
+    held, _ = real.writer_split(writers)
+    forms = real.optdigits("windep")
+    return {"MNIST validation writers": (mnist.train_images[held], mnist.train_labels[held],
+                                         writers[held]),
+            "optdigits forms": (np.stack([real.bitmap_field(b) for b in forms.images]),
+                                forms.labels, forms.writers)}
 
 
 def separated(images: U8, labels: npt.NDArray[np.uint8], per_kind: int, seed: int,
@@ -143,8 +183,6 @@ def measure(recognizer, cases: list[Case], by: str = "by_spacing",  # type: igno
 def main(argv: list[str] | None = None) -> int:
     import digitrt
 
-    from .mnist import load_mnist
-
     parser = argparse.ArgumentParser(prog="python -m training.numbers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="default: digitrt's default model")
@@ -153,9 +191,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--validation", action="store_true",
                         help="validation digits and fonts instead of the test")
+    parser.add_argument("--writers", action="store_true",
+                        help="only numbers each written by one real validation writer")
     parser.add_argument("--training-fonts", action="store_true",
                         help="with --validation: the training fonts instead of the validation fonts")
     args = parser.parse_args(argv)
+    recognizer = digitrt.Recognizer(args.model)
+    result = writers_figures(recognizer, args) if args.writers else number_figures(recognizer, args)
+    print(json.dumps(result, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+def writers_figures(recognizer, args: argparse.Namespace) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """`read` on numbers each written by one real validation writer (`--writers`)."""
+    cases = writer_numbers(real_writers(args.data), args.per_class, 606)
+    result = measure(recognizer, cases, by="by_source")
+    result["digits_alone"] = measure(recognizer, cases, by="by_source", alone=True)
+    return result
+
+
+def number_figures(recognizer, args: argparse.Namespace) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The number test, or with --validation the reader's validation numbers."""
+    from .mnist import load_mnist
+
     mnist = load_mnist(args.data, mirrors=())
     if args.validation:
         from . import real
@@ -165,7 +225,6 @@ def main(argv: list[str] | None = None) -> int:
         fonts = TRAINING if args.training_fonts else tuple(VALIDATION)
     else:
         images, labels, seed, fonts = mnist.test_images, mnist.test_labels, 20261125, HELD_OUT
-    recognizer = digitrt.Recognizer(args.model)
     cases = numbers(images, labels, args.per_class, seed, fonts)
     result = measure(recognizer, cases)
     # The classifier's share of the errors: the same numbers if every digit were found exactly.
@@ -174,10 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                                                          seed, fonts), by="by_kind")
     result["rules"] = measure(recognizer, ruled(images, labels, args.per_class // 2, seed, fonts),
                               by="by_kind")
-    print(json.dumps(result, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
-    return 0
+    return result
 
 
 if __name__ == "__main__":

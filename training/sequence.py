@@ -49,6 +49,7 @@ MAX_WIDTH = 256  # line pixels; longer lines are left out of training
 TRAINING_GAPS = ((-0.20, 0.0), (0.0, 0.10), (0.10, 0.60))  # overlapping, tight, apart
 FONT_SHARE, STROKE_SHARE = 0.25, 0.2  # of the digits a number is composed of
 BATCH = 64
+WITH_REAL = True  # the real training writers' digits in the pool (HISTORY: 2026-12-06)
 # The number reader's decisions, shipped in this model's metadata (digitrt reads them as
 # `Thresholds`), chosen on validation numbers, never on the number test: MNIST training digits
 # and the training fonts (`python -m training.numbers --validation --training-fonts`);
@@ -69,14 +70,18 @@ READER_THRESHOLDS = {
 
 
 def digit_pool(images: npt.NDArray[np.uint8], labels: npt.NDArray[np.uint8],
-               rng: np.random.Generator) -> tuple[list[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]:
-    """28x28 training digits: MNIST's, pen-stroke redraws of some, and training-font digits."""
+               rng: np.random.Generator, with_real: bool = False
+               ) -> tuple[list[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]:
+    """28x28 training digits: MNIST's, pen-stroke redraws of some, and training-font digits;
+    `with_real`: the real training writers' digits too (`real.training_fields`)."""
     n = len(images)
     strokes = [synth.redraw(s, rng) for s in synth.skeletonize(images[: int(STROKE_SHARE * n)])]
     font_labels = rng.integers(0, 10, int(FONT_SHARE * n)).astype(np.uint8)
     fonts = [synth.font_digit(str(rng.choice(TRAINING)), int(d), rng) for d in font_labels]
-    fields = [*images, *strokes, *fonts]
-    return fields, np.concatenate([labels, labels[: len(strokes)], font_labels])
+    real_fields, real_labels = (real.training_fields(rng) if with_real
+                                else (np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.uint8), font_labels[:0]))
+    fields = [*images, *strokes, *fonts, *real_fields]
+    return fields, np.concatenate([labels, labels[: len(strokes)], font_labels, real_labels])
 
 
 def distort(field: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
@@ -194,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     val_idx, train_idx = real.writer_split(real.mnist_writers())  # the classifiers' split
     rng = np.random.default_rng([args.seed, 909])
     started = time.perf_counter()
-    fields, labels = digit_pool(mnist.train_images[train_idx], mnist.train_labels[train_idx], rng)
+    fields, labels = digit_pool(mnist.train_images[train_idx], mnist.train_labels[train_idx], rng,
+                                with_real=WITH_REAL)
     vfields, vlabels = digit_pool(mnist.train_images[val_idx], mnist.train_labels[val_idx], rng)
     vx, vy = make_numbers(vfields, vlabels, 2000, rng)
     log.info("%d training digits, %d validation numbers, drawn in %.0f s", len(fields), len(vx),
