@@ -59,6 +59,7 @@ train: $(VENV)/.dev                    ## retrain every shipped model, measure t
 train-sequence: $(VENV)/.dev
 	$(BIN)/python -m training.sequence --numbers 100000 --epochs 6 --out models
 	$(BIN)/python -m training.numbers --per-class 300 --out models/numbers.json
+	$(BIN)/python -m training.numbers --writers --per-class 1000 --out models/numbers_writers.json
 
 train-second-stage: $(VENV)/.dev
 	$(BIN)/python -m training.train --model cnn --finetune models/digit_cnn_base.weights.h5 \

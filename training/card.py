@@ -66,9 +66,10 @@ def main(folder: str = "models") -> int:
         lines += personalization(personal)
     sequence_path = out / "digit_sequence.json"
     if sequence_path.is_file():
-        numbers_path = out / "numbers.json"
+        numbers_path, writers_path = out / "numbers.json", out / "numbers_writers.json"
         lines += sequence(json.loads(sequence_path.read_text()),
-                          json.loads(numbers_path.read_text()) if numbers_path.is_file() else None)
+                          json.loads(numbers_path.read_text()) if numbers_path.is_file() else None,
+                          json.loads(writers_path.read_text()) if writers_path.is_file() else None)
     lines += reproduce(reports)
     lines += per_model(reports)
     lines += history()
@@ -402,7 +403,7 @@ def personalization(p: dict) -> list[str]:  # type: ignore[type-arg]
     return lines
 
 
-def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-arg]
+def sequence(r: dict, numbers: dict | None, writers: dict | None = None) -> list[str]:  # type: ignore[type-arg]
     from .sequence import MAX_DIGITS, READER_THRESHOLDS, TRAINING_GAPS
 
     second_opinion_below = float(READER_THRESHOLDS["reader_second_opinion_below"])
@@ -423,12 +424,16 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
         f"(128, kernel 5) and a dense layer over the frames; {r['params']:,} parameters. "
         f"Trained with CTC on {r['numbers_per_epoch']:,} fresh numbers per epoch of "
         f"1-{MAX_DIGITS} digits composed as the "
-        "number test composes them (`training/numbers.py`) from MNIST training digits outside "
-        "the validation split, pen-stroke redraws of them and training-font digits, each digit "
+        "number test composes them (`training/numbers.py`) from the MNIST training writers' "
+        "digits (QMNIST's writer split, as the classifiers), pen-stroke redraws of them, "
+        "training-font digits"
+        + (f" and {r['real_training_digits']:,} digits of the real training writers (optdigits' "
+           "30, pendigits' 30)" if r.get("real_training_digits") else "")
+        + ", each digit "
         "slanted, sheared and stretched at random, gaps "
         f"{', '.join(f'{100 * a:g} to {100 * b:g} %' for a, b in TRAINING_GAPS)} of a digit's width; "
         f"{r['epochs']} epochs, {r['train_seconds'] / 60:.0f} min on 2 cores, seed {r['seed']}. "
-        "2,000 numbers composed the same way from the validation split's digits, read exactly "
+        "2,000 numbers composed the same way from the validation writers' digits, read exactly "
         f"by the model alone: {pct(r['validation_exact'])}.",
     ]
     if numbers:
@@ -452,6 +457,13 @@ def sequence(r: dict, numbers: dict | None) -> list[str]:  # type: ignore[type-a
             lines += ["", f"With rules ({rules['numbers']} numbers of 2-8 digits, apart or tight, "
                       "with an underline, a box, a comb or ruled paper drawn on them; digits only): "
                       + _by(rules, "by_kind")]
+    if writers:
+        alone = writers["digits_alone"]
+        lines += ["", f"Real writers' numbers (`python -m training.numbers --writers`; "
+                  f"{writers['numbers']:,} numbers of 2-8 digits, each written by one real "
+                  "validation writer, apart, tight and overlapping in turn), exact match: "
+                  + _by(writers, "by_source") + " Each digit given to `predict` alone instead: "
+                  + _by(alone, "by_source")]
     return lines
 
 
@@ -486,6 +498,7 @@ def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
         "python -m training.personalize models/digit_cnn.onnx --out models/personalization.json",
         "python -m training.sequence --out models      # the number reader's sequence model",
         "python -m training.numbers --per-class 300 --out models/numbers.json",
+        "python -m training.numbers --writers --per-class 1000 --out models/numbers_writers.json",
         "python -m training.card models",
         "```",
         "",
