@@ -49,7 +49,7 @@ MAX_WIDTH = 256  # line pixels; longer lines are left out of training
 TRAINING_GAPS = ((-0.20, 0.0), (0.0, 0.10), (0.10, 0.60))  # overlapping, tight, apart
 FONT_SHARE, STROKE_SHARE = 0.25, 0.2  # of the digits a number is composed of
 BATCH = 64
-WITH_REAL = True  # the real training writers' digits in the pool (HISTORY: 2026-12-06)
+WITH_REAL = False  # the real training writers' digits in the pool: a run, HISTORY 2026-12-06
 # The number reader's decisions, shipped in this model's metadata (digitrt reads them as
 # `Thresholds`), chosen on validation numbers, never on the number test: MNIST training digits
 # and the training fonts (`python -m training.numbers --validation --training-fonts`);
