@@ -143,20 +143,6 @@ def test_the_training_mix_holds_real_writers(mnist):
     assert not np.isin(base.epoch(0)[0], (mix.REAL, mix.PEN, mix.OMNIGLOT)).any()
 
 
-def test_real_training_fields_are_the_training_writers_digits():
-    """optdigits' 30 training writers (tra + cv) and pendigits' 30 writers, as 28x28 fields with
-    ink and their labels; none from the writer-independent forms."""
-    fields, labels = real.training_fields(np.random.default_rng(0))
-    parts = [real.optdigits(p) for p in ("tra", "cv")]
-    _, pen_labels = real.pendigits()
-    assert fields.shape == (1934 + 946 + len(pen_labels), 28, 28) and len(labels) == len(fields)
-    assert np.array_equal(labels, np.concatenate([parts[0].labels, parts[1].labels, pen_labels]))
-    assert (fields.reshape(len(fields), -1).max(axis=1) > 128).all()  # every field holds ink
-    windep = np.stack([real.bitmap_field(b) for b in real.optdigits("windep").images[:200]])
-    bitmap_fields = fields[: 1934 + 946].reshape(2880, -1)
-    assert not (windep.reshape(200, 1, -1) == bitmap_fields[None]).all(axis=2).any()
-
-
 def test_writers_numbers_are_each_written_by_one_writer():
     """`training.numbers --writers`: every number's digits come from one writer of its source,
     as many as its text holds, and both writers write some."""

@@ -425,11 +425,8 @@ def sequence(r: dict, numbers: dict | None, writers: dict | None = None) -> list
         f"Trained with CTC on {r['numbers_per_epoch']:,} fresh numbers per epoch of "
         f"1-{MAX_DIGITS} digits composed as the "
         "number test composes them (`training/numbers.py`) from the MNIST training writers' "
-        "digits (QMNIST's writer split, as the classifiers), pen-stroke redraws of them, "
-        "training-font digits"
-        + (f" and {r['real_training_digits']:,} digits of the real training writers (optdigits' "
-           "30, pendigits' 30)" if r.get("real_training_digits") else "")
-        + ", each digit "
+        "digits (QMNIST's writer split, as the classifiers), pen-stroke redraws of them "
+        "and training-font digits, each digit "
         "slanted, sheared and stretched at random, gaps "
         f"{', '.join(f'{100 * a:g} to {100 * b:g} %' for a, b in TRAINING_GAPS)} of a digit's width; "
         f"{r['epochs']} epochs, {r['train_seconds'] / 60:.0f} min on 2 cores, seed {r['seed']}. "
