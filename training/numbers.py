@@ -81,11 +81,17 @@ def numbers(images: U8, labels: npt.NDArray[np.uint8], per_class: int, seed: int
         for i in range(per_class):
             length = int(rng.integers(2, 9))
             text, fields = _digits(length, bool(i % 2), images, labels, fonts, rng)
-            before = copy.deepcopy(rng)  # compose draws the height and the pen first
-            image = compose(fields, gap, rng)
-            alone = tuple(compose([f], gap, copy.deepcopy(before)) for f in fields)
-            out.append(Case(spacing, length, text, image, alone))
+            out.append(_case(spacing, text, fields, gap, rng))
     return out
+
+
+def _case(kind: str, text: str, fields: list[U8], gap: tuple[float, float],
+          rng: np.random.Generator) -> Case:
+    """The number composed from `fields`, and each field composed alone at its height and pen."""
+    before = copy.deepcopy(rng)  # compose draws the height and the pen first
+    image = compose(fields, gap, rng)
+    alone = tuple(compose([f], gap, copy.deepcopy(before)) for f in fields)
+    return Case(kind, len(fields), text, image, alone)
 
 
 def writer_numbers(sources: dict[str, Hands], per_source: int, seed: int) -> list[Case]:
@@ -101,10 +107,8 @@ def writer_numbers(sources: dict[str, Hands], per_source: int, seed: int) -> lis
             length = int(rng.integers(2, 9))
             idx = rng.choice(hand, length)
             gap = list(GAPS.values())[i % len(GAPS)]
-            before = copy.deepcopy(rng)
-            image = compose(list(fields[idx]), gap, rng)
-            alone = tuple(compose([f], gap, copy.deepcopy(before)) for f in fields[idx])
-            out.append(Case(source, length, "".join(str(int(d)) for d in labels[idx]), image, alone))
+            out.append(_case(source, "".join(str(int(d)) for d in labels[idx]), list(fields[idx]),
+                             gap, rng))
     return out
 
 
