@@ -43,8 +43,9 @@ Field = Callable[[np.random.Generator], U8]
 
 # Real people's writing per epoch, relative to the number of MNIST digits (model v3's second
 # stage; training/real.py): optdigits' 30 writers' bitmaps (2,880, each about four times an
-# epoch), pendigits' 30 writers' pen digits (7,494, nearly all of them every epoch), Omniglot's training alphabets as not-a-digit drawings (each
-# drawing three times in the pool, with pens of random widths).
+# epoch), pendigits' 30 writers' pen digits (7,494, nearly all of them every epoch), Omniglot's
+# training alphabets as not-a-digit drawings (each drawing three times in the pool, with pens of
+# random widths).
 REAL_SHARE, PEN_SHARE, OMNIGLOT_SHARE = 0.20, 0.13, 0.12  # run H; run G: 0.10, 0.07
 # Of real bitmaps: drawn as a scanner gives them (blocky, 40-60 px), or as stored (32x32 binary);
 # the rest go on a random canvas like every other item.
