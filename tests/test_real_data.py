@@ -85,6 +85,35 @@ def test_omniglot_lookalikes_are_held_out_characters_split_off_exactly():
     assert len(real.omniglot(("Tagalog",), True)) == 20 * len(tagalog)
 
 
+def test_novel_characters_are_turned_or_joined_drawings_never_a_tall_stroke():
+    """`novel_character` returns the drawing, one of its seven turns or mirrors, or a join of it
+    with another drawing, never an empty or a tall thin one (a 1's shape)."""
+    rng = np.random.default_rng(3)
+    drawings = real.omniglot(real.OMNIGLOT_TRAINING)[:200]
+    dash = np.zeros((105, 105), np.uint8)
+    dash[50:54, 20:85] = 255
+    kinds = {"as drawn": 0, "turned": 0, "joined": 0}
+    for i in range(300):
+        d = drawings[i % len(drawings)]
+        made = real.novel_character(d, drawings, rng)
+        assert made.shape == d.shape and made.max() == 255
+        ys, xs = np.nonzero(made)
+        turns = [np.rot90(d, k) for k in range(4)]
+        if np.array_equal(made, d):
+            kinds["as drawn"] += 1
+        elif any(np.array_equal(made, t) or np.array_equal(made, t[:, ::-1]) for t in turns):
+            kinds["turned"] += 1
+        else:
+            kinds["joined"] += 1
+        if not np.array_equal(made, d):
+            assert np.ptp(ys) + 1 <= 2.5 * (np.ptp(xs) + 1)
+    assert min(kinds.values()) > 50, kinds
+    for _ in range(20):  # a horizontal dash turned upright would be a 1: it stays a dash
+        made = real.novel_character(dash, dash[None], rng)
+        ys, xs = np.nonzero(made)
+        assert np.ptp(ys) < np.ptp(xs)
+
+
 def test_renderings_look_like_users_inputs():
     """A scanned bitmap is a light page with a 40-60 px dark digit; the stored bitmap is
     binary; a pen digit and an Omniglot drawing make MNIST fields; each preprocesses to ink."""

@@ -45,7 +45,7 @@ Field = Callable[[np.random.Generator], U8]
 # stage; training/real.py): optdigits' 30 writers' bitmaps (2,880, each about four times an
 # epoch), pendigits' 30 writers' pen digits (7,494, nearly all of them every epoch), Omniglot's
 # training alphabets as not-a-digit drawings (each drawing three times in the pool, with pens of
-# random widths).
+# random widths: as drawn, turned or mirrored, or joined with another: real.novel_character).
 REAL_SHARE, PEN_SHARE, OMNIGLOT_SHARE = 0.20, 0.13, 0.12  # run H; run G: 0.10, 0.07
 # Of real bitmaps: drawn as a scanner gives them (blocky, 40-60 px), or as stored (32x32 binary);
 # the rest go on a random canvas like every other item.
@@ -103,7 +103,8 @@ class Mix:
             self.pens = np.stack([real.pen_field(p, int(d), rng)
                                   for p, d in zip(points, self.pen_labels, strict=True)])
             drawings = real.omniglot(real.OMNIGLOT_TRAINING)
-            self.omniglot = np.stack([real.omniglot_field(d, rng) for d in drawings for _ in range(3)])
+            self.omniglot = np.stack([real.omniglot_field(real.novel_character(d, drawings, rng), rng)
+                                      for d in drawings for _ in range(3)])
 
     def epoch(self, epoch: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
                                           npt.NDArray[np.uint8]]:

@@ -230,6 +230,34 @@ def omniglot(alphabets: tuple[str, ...], lookalikes: bool | None = None) -> U8:
     return np.stack(images)
 
 
+def novel_character(drawing: U8, others: U8, rng: Rng) -> U8:
+    """A character no alphabet has, made from real drawings, so that not-a-digit is learnt as
+    "none of the ten" and not as four alphabets' shapes: a third of the time `drawing` as
+    drawn, a third mirrored or turned by a quarter, half or three quarters, and a third joined
+    along a cut through its ink (vertical or horizontal, 35-65 % of the way) with the other
+    side of a random drawing of `others`."""
+    mode = int(rng.integers(3))
+    if mode == 0:
+        return drawing
+    if mode == 1:
+        way = int(rng.integers(1, 8))  # one of the seven other symmetries of the square
+        turned = np.rot90(drawing, way % 4)
+        made = np.ascontiguousarray(turned[:, ::-1] if way >= 4 else turned)
+    else:
+        other = others[int(rng.integers(len(others)))]
+        axis = int(rng.integers(2))
+        cut = int(rng.uniform(0.35, 0.65) * drawing.shape[axis])
+        made = drawing.copy()
+        if axis == 0:
+            made[cut:] = other[cut:]
+        else:
+            made[:, cut:] = other[:, cut:]
+    ys, xs = np.nonzero(made)
+    # a tall thin result is a 1's shape (a turned dash): the drawing as drawn instead
+    tall = len(ys) == 0 or (np.ptp(ys) + 1) > 2.5 * (np.ptp(xs) + 1)
+    return drawing if tall else made
+
+
 def omniglot_field(drawing: U8, rng: Rng) -> U8:
     """An Omniglot drawing as a field, its thin online strokes widened to a pen of random width."""
     k = int(rng.integers(1, 6))
