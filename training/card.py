@@ -143,7 +143,8 @@ REAL_SOURCES = [
     "(1996), doi:10.24432/C5MG6K, CC BY 4.0. Training: the 30 writers of `.tra`, 8 pen points a "
     "digit, drawn as a round-pen curve.",
     "- Omniglot (B. Lake et al., Science 2015), MIT licence: hand-drawn characters as not-a-digit "
-    "drawings. Training: Balinese, Early Aramaic, Korean, Katakana; validation: Sanskrit, "
+    "drawings. Training: Balinese, Early Aramaic, Korean, Katakana (a third of the drawings as drawn, a "
+    "third turned or mirrored, a third joined with another along a cut); validation: Sanskrit, "
     "Tagalog; test: Greek; reported apart: Latin, and nine characters of the held-out alphabets "
     "that people draw as digits (Tagalog's 3 and 0, Sanskrit's u and dda, Greek's delta, theta, "
     "iota, omicron and sigma: `OMNIGLOT_LOOKALIKES` in training/real.py, chosen by eye from a "
