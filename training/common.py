@@ -24,10 +24,6 @@ CNN_DENSE, CNN_DROPOUT = 160, 0.3
 MLP_UNITS, MLP_DROPOUT = (256, 128), 0.2
 BATCH = 128
 WEIGHT_DECAY = 1e-4  # AdamW's
-# The second stage (--finetune) ships the exponential moving average of its weights over about
-# the last sixth of its steps (run K), then measures BatchNorm's statistics again for them on
-# this many training batches.
-EMA_SPAN, BATCH_NORM_BATCHES = 1 / 6, 400
 EPOCHS = {"cnn": 50, "mlp": 40}
 # The not-a-digit threshold is the score that rejects at most this share of validation digits.
 FALSE_REJECTION = 0.004

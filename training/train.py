@@ -33,8 +33,6 @@ from .common import (
     CNN_CONVS,
     CNN_DENSE,
     CNN_DROPOUT,
-    BATCH_NORM_BATCHES,
-    EMA_SPAN,
     EPOCHS,
     FALSE_REJECTION,
     MLP_DROPOUT,
@@ -299,8 +297,6 @@ def main(argv: list[str] | None = None) -> int:
     model, epochs, batches = compile_model(args, mix, custom)
     started = time.perf_counter()
     history = model.fit(batches, epochs=epochs, validation_data=val, verbose=2)
-    if args.finetune:
-        refresh_batch_norm(model, batches)
     train_seconds = time.perf_counter() - started
 
     # Decisions on real writers only; the test set is used here and nowhere else.
@@ -454,9 +450,7 @@ def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[n
         warmup_steps=0 if args.finetune else len(batches),
     )
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY,
-                                         use_ema=bool(args.finetune),
-                                         ema_momentum=1 - 1 / (EMA_SPAN * epochs * len(batches))),
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -464,19 +458,6 @@ def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[n
     log.info("FLOPs per image: %.2f M; %d items per epoch", count_flops(model) / 1e6,
              len(batches.labels))
     return model, epochs, batches
-
-
-def refresh_batch_norm(model, batches) -> None:  # type: ignore[no-untyped-def]
-    """BatchNorm's moving statistics measured again on training batches: fit ends by replacing
-    the weights with their moving average, and the statistics were kept for the weights as they
-    were, not for their average. (Dropout, also on in training mode, comes after every
-    BatchNorm, so it does not touch the statistics.)"""
-    import keras
-
-    if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
-        return
-    for i in range(min(BATCH_NORM_BATCHES, len(batches))):
-        model(batches[i][0], training=True)
 
 
 def evaluate(model, mnist, seed: int, temperature: float, threshold: float):  # type: ignore[no-untyped-def]
