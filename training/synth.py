@@ -173,17 +173,12 @@ def slash_0(points: npt.NDArray[np.float64], rng: Rng) -> list[list[tuple[float,
 
 
 def curl_9(points: npt.NDArray[np.float64], rng: Rng) -> list[list[tuple[float, float]]]:
-    """A tail that curls to the left at the bottom of a 9: a short curl, or (half of them, run L)
-    a hook swept back flat under the loop, as far left as the loop or further, like a 3's lower
-    stroke."""
+    """A tail that curls to the left at the bottom of a 9."""
     bottom = points[points[:, 1].argmax()]
     width = points[:, 0].max() - points[:, 0].min()
-    if rng.random() < 0.5:
-        r, rise, turn = rng.uniform(0.2, 0.35) * max(width, 4), 0.8, 2.2
-    else:
-        r, rise, turn = rng.uniform(0.4, 0.7) * max(width, 4), rng.uniform(0.3, 0.6), 2.6
-    return [[(bottom[0] - r * (1 - math.cos(a)), bottom[1] - rise * r * math.sin(a))
-             for a in np.linspace(0, turn, 8)]]
+    r = rng.uniform(0.2, 0.35) * max(width, 4)
+    return [[(bottom[0] - r * (1 - math.cos(a)), bottom[1] - 0.8 * r * math.sin(a))
+             for a in np.linspace(0, 2.2, 6)]]
 
 
 STYLES: dict[str, tuple[int, Callable[..., list[list[tuple[float, float]]]]]] = {
