@@ -21,7 +21,6 @@ OPSET = 17
 # model card describes them: (filters, kernel, max-pool after) per convolution, then dense layers.
 CNN_CONVS = ((32, 5, True), (80, 3, True), (160, 3, False))
 CNN_DENSE, CNN_DROPOUT = 160, 0.3
-SECOND_STAGE_DROPOUT = 0.1  # the CNN's when fine-tuning (--finetune; run M): its mix is harder
 MLP_UNITS, MLP_DROPOUT = (256, 128), 0.2
 BATCH = 128
 WEIGHT_DECAY = 1e-4  # AdamW's

@@ -38,7 +38,6 @@ from .common import (
     MLP_DROPOUT,
     MLP_UNITS,
     OPSET,
-    SECOND_STAGE_DROPOUT,
     SEED,
     WEIGHT_DECAY,
     add_metadata,
@@ -70,16 +69,14 @@ log = logging.getLogger("training")
 
 
 # ---------------------------------------------------------------- models
-def build_model(kind: str, finetune: bool = False):  # type: ignore[no-untyped-def]
+def build_model(kind: str):  # type: ignore[no-untyped-def]
     """The two architectures. BatchNorm sits directly after each convolution so the ONNX
-    exporter folds it into the convolution's weights (no cost at inference). `finetune`: the
-    CNN's dropout is the second stage's (weights and inference are the same either way)."""
+    exporter folds it into the convolution's weights (no cost at inference)."""
     import keras
     from keras import layers
 
     inputs = keras.Input((MNIST_SIZE, MNIST_SIZE, 1), name="image")
     if kind == "cnn":
-        dropout = SECOND_STAGE_DROPOUT if finetune else CNN_DROPOUT
         x = inputs
         for filters, size, pool in CNN_CONVS:
             x = layers.Conv2D(filters, size, use_bias=False)(x)
@@ -88,9 +85,9 @@ def build_model(kind: str, finetune: bool = False):  # type: ignore[no-untyped-d
             if pool:
                 x = layers.MaxPooling2D()(x)
         x = layers.Flatten()(x)
-        x = layers.Dropout(dropout)(x)
+        x = layers.Dropout(CNN_DROPOUT)(x)
         x = layers.Dense(CNN_DENSE, activation="relu")(x)
-        x = layers.Dropout(dropout)(x)
+        x = layers.Dropout(CNN_DROPOUT)(x)
     elif kind == "mlp":
         x = layers.Flatten()(inputs)
         for units in MLP_UNITS:
@@ -438,7 +435,7 @@ def compile_model(args: argparse.Namespace, mix: Mix, custom):  # type: ignore[n
     """The model (from scratch or from weights), its epochs and its batches, compiled."""
     import keras
 
-    model = build_model(args.model, finetune=bool(args.finetune))
+    model = build_model(args.model)
     if args.finetune:
         start = args.finetune
         if start == SHIPPED:
