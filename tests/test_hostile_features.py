@@ -22,6 +22,7 @@ from onnx import TensorProto, helper
 
 import digitrt
 from digitrt import DigitrtError, ImageError, Model, ModelError
+from training.common import CNN_DENSE
 from training.strokes import STROKES, draw_digit, write_number
 
 SEVEN = draw_digit(7, background=255)
@@ -153,7 +154,7 @@ def profiled(recognizer):
 
 
 def bad_profile(tmp_path, **changes):
-    base = dict(format=np.array("digitrt-profile-1"), embeddings=np.ones((2, 160), np.float32),
+    base = dict(format=np.array("digitrt-profile-1"), embeddings=np.ones((2, CNN_DENSE), np.float32),
                 labels=np.array([1, 2]), model_sha256=np.array(changes.pop("sha")),
                 gate=0.75, weight=80.0)
     base.update(changes)
@@ -169,7 +170,7 @@ def bad_profile(tmp_path, **changes):
     (dict(gate=float("nan")), "gate"),
     (dict(labels=np.array([-1, 2])), "labels must be digits 0-9"),
     (dict(labels=np.array([1, 10])), "labels must be digits 0-9"),
-    (dict(embeddings=np.full((2, 160), np.nan, np.float32)), "finite"),
+    (dict(embeddings=np.full((2, CNN_DENSE), np.nan, np.float32)), "finite"),
     (dict(labels=np.array([1, 2, 3])), "shapes"),
 ])
 def test_profile_values_are_validated_on_load(recognizer, tmp_path, changes, fragment):

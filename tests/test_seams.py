@@ -11,6 +11,7 @@ import pytest
 
 import digitrt
 from digitrt import ImageError, Model, ModelError, Recognizer, SampleStore
+from training.common import CNN_DENSE
 from training.strokes import draw_digit
 
 
@@ -45,7 +46,7 @@ def test_model_runs_a_ready_batch_like_the_recognizer():
     assert rec.model is model and model.input_name == "image"
     named = model.run_outputs(batch, "probabilities", "embedding")
     assert np.array_equal(named["probabilities"], probabilities)
-    assert named["embedding"].shape == (3, 160)  # the penultimate layer of training/train.py
+    assert named["embedding"].shape == (3, CNN_DENSE)  # the penultimate layer (training/common.py)
     with pytest.raises(ModelError, match="no output"):
         model.run_outputs(batch, "logits")
 

@@ -94,8 +94,8 @@ def header(specs, reports, out: Path) -> list[str]:  # type: ignore[no-untyped-d
         "`digitrt.preprocess` produces). Outputs: `probabilities` float32 `[N, 10]`, each "
         "digit's probability given that the drawing is a digit, calibrated by a temperature "
         "baked into the graph; `not_a_digit` `[N]`, the probability that it is not a digit; "
-        "`embedding` `[N, D]`, the penultimate layer (D = 160 for the CNN, 128 for the MLP; "
-        "personalization uses it).",
+        f"`embedding` `[N, D]`, the penultimate layer (D = {CNN_DENSE} for the CNN, "
+        f"{MLP_UNITS[-1]} for the MLP; personalization uses it).",
         "",
         *[f"- `{name}` (`{spec.file}`): {spec.description}" for name, spec in specs.items()],
         "",
