@@ -433,3 +433,26 @@ def test_a_digit_cut_out_of_a_number_holds_only_its_own_ink(recognizer):
     apart = number([3, 1, 4])
     r = recognizer.read(apart)
     assert [recognizer.predict(d.crop(apart)).digit for d in r.digits] == [3, 1, 4]
+
+
+def test_paired_comparison_of_two_models_on_the_same_numbers(recognizer, mnist_subset):
+    """`numbers.measure` hands back each number's outcome in order, and `numbers.paired` counts
+    the numbers only one of two models reads, with McNemar's standard error (what sequence-model
+    runs are decided on, training/HISTORY.md)."""
+    from training import numbers
+    from training.fonts import TRAINING
+
+    images, labels = mnist_subset.test_images, mnist_subset.test_labels
+    cases = numbers.numbers(images, labels, 2, 3, TRAINING)
+    right: list[bool] = []
+    result = numbers.measure(recognizer, cases, right=right)
+    assert len(right) == len(cases) == result["numbers"] == 6
+    assert np.mean(right) == pytest.approx(result["overall"], abs=1e-4)
+    assert numbers.paired(right, right) == {"numbers": 6, "only_before": 0, "only_now": 0,
+                                            "change_points": 0.0, "standard_error_points": 0.0}
+    before = [True] * 8 + [False] * 5 + [True] * 87
+    now = [False] * 8 + [True] * 5 + [True] * 87  # 8 numbers lost, 5 gained, 87 read by both
+    assert numbers.paired(before, now) == {"numbers": 100, "only_before": 8, "only_now": 5,
+                                           "change_points": -3.0, "standard_error_points": 3.61}
+    with pytest.raises(ValueError, match="two outcomes per number"):
+        numbers.paired(before, now[:-1])

@@ -3,6 +3,8 @@ on (MNIST *test* digits and the held-out fonts), 2-8 digits long.
 
     python -m training.numbers [--model NAME] [--per-class 300] [--out models/numbers.json]
     python -m training.numbers --validation     # where the reader's constants are chosen
+    python -m training.numbers --validation --cases before.json     # then, with another model:
+    python -m training.numbers --validation --against before.json   # case by case against it
 
 Each number: digits scaled to a height of 70-150 px with pens of 6-18 px, neighbours placed with
 a gap from -15 % (strokes overlap) to +60 % of a digit's width, the baseline jittered by up to
@@ -164,9 +166,11 @@ def _per_kind(kinds: tuple[str, ...], per_kind: int, shortest: int, rng: np.rand
 
 
 def measure(recognizer, cases: list[Case], by: str = "by_spacing",  # type: ignore[no-untyped-def]
-            alone: bool = False) -> dict:  # type: ignore[type-arg]
+            alone: bool = False, right: list[bool] | None = None) -> dict:  # type: ignore[type-arg]
     """Exact-match accuracy of `read` by class and by length; with `alone`, of `predict` on each
-    digit composed alone instead: how many numbers a perfect segmentation would read."""
+    digit composed alone instead: how many numbers a perfect segmentation would read. `right`,
+    if given, receives each case's outcome in order (for `paired`)."""
+    right = [] if right is None else right
     by_class: dict[str, list[bool]] = {}
     by_length: dict[str, list[bool]] = {}
     for case in cases:
@@ -175,13 +179,27 @@ def measure(recognizer, cases: list[Case], by: str = "by_spacing",  # type: igno
                            for p in map(recognizer.predict, case.alone))
         else:
             text = recognizer.read(case.image).text
-        by_class.setdefault(case.kind, []).append(text == case.text)
-        by_length.setdefault(str(case.length), []).append(text == case.text)
+        right.append(text == case.text)
+        by_class.setdefault(case.kind, []).append(right[-1])
+        by_length.setdefault(str(case.length), []).append(right[-1])
     everything = [r for rs in by_class.values() for r in rs]
     return {"overall": round(float(np.mean(everything)), 4),
             by: {k: round(float(np.mean(v)), 4) for k, v in by_class.items()},
             "by_length": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_length.items())},
             "numbers": len(everything)}
+
+
+def paired(before: list[bool], now: list[bool]) -> dict[str, float]:
+    """Two models' outcomes on the same numbers, case by case: how many numbers only the first
+    (`only_before`) or only the second (`only_now`) reads exactly, the change in points and its
+    standard error (McNemar's: the square root of the discordant count, over the numbers)."""
+    if len(before) != len(now) or not now:
+        raise ValueError(f"paired needs two outcomes per number, got {len(before)} and {len(now)}")
+    lost = sum(b and not n for b, n in zip(before, now, strict=True))
+    gained = sum(n and not b for b, n in zip(before, now, strict=True))
+    return {"numbers": len(now), "only_before": lost, "only_now": gained,
+            "change_points": round(100 * (gained - lost) / len(now), 2),
+            "standard_error_points": round(100 * (gained + lost) ** 0.5 / len(now), 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,25 +217,44 @@ def main(argv: list[str] | None = None) -> int:
                         help="only numbers each written by one real validation writer")
     parser.add_argument("--training-fonts", action="store_true",
                         help="with --validation: the training fonts instead of the validation fonts")
+    parser.add_argument("--cases", type=Path, default=None,
+                        help="also write each number's text and whether `read` got it (JSON)")
+    parser.add_argument("--against", type=Path, default=None, metavar="CASES",
+                        help="a --cases file of another model on the same numbers: add `paired`")
     args = parser.parse_args(argv)
     recognizer = digitrt.Recognizer(args.model)
-    result = writers_figures(recognizer, args) if args.writers else number_figures(recognizer, args)
+    right: list[bool] = []
+    texts: list[str] = []
+    result = (writers_figures(recognizer, args, right, texts) if args.writers
+              else number_figures(recognizer, args, right, texts))
+    if args.cases:
+        args.cases.write_text(json.dumps({"texts": texts, "right": right}) + "\n")
+    if args.against:
+        before = json.loads(args.against.read_text())
+        if before["texts"] != texts:
+            parser.error(f"{args.against} holds other numbers than this command composes")
+        result["paired"] = paired(before["right"], right)
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0
 
 
-def writers_figures(recognizer, args: argparse.Namespace) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """`read` on numbers each written by one real validation writer (`--writers`)."""
+def writers_figures(recognizer, args: argparse.Namespace,  # type: ignore[no-untyped-def]
+                    right: list[bool], texts: list[str]) -> dict:  # type: ignore[type-arg]
+    """`read` on numbers each written by one real validation writer (`--writers`); each
+    number's text and outcome are appended to `texts` and `right`."""
     cases = writer_numbers(real_writers(args.data), args.per_class, 606)
-    result = measure(recognizer, cases, by="by_source")
+    texts += [case.text for case in cases]
+    result = measure(recognizer, cases, by="by_source", right=right)
     result["digits_alone"] = measure(recognizer, cases, by="by_source", alone=True)
     return result
 
 
-def number_figures(recognizer, args: argparse.Namespace) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """The number test, or with --validation the reader's validation numbers."""
+def number_figures(recognizer, args: argparse.Namespace,  # type: ignore[no-untyped-def]
+                   right: list[bool], texts: list[str]) -> dict:  # type: ignore[type-arg]
+    """The number test, or with --validation the reader's validation numbers; each number's
+    text and outcome (not the separators' and rules') are appended to `texts` and `right`."""
     from .mnist import load_mnist
 
     mnist = load_mnist(args.data, mirrors=())
@@ -230,7 +267,8 @@ def number_figures(recognizer, args: argparse.Namespace) -> dict:  # type: ignor
     else:
         images, labels, seed, fonts = mnist.test_images, mnist.test_labels, 20261125, HELD_OUT
     cases = numbers(images, labels, args.per_class, seed, fonts)
-    result = measure(recognizer, cases)
+    texts += [case.text for case in cases]
+    result = measure(recognizer, cases, right=right)
     # The classifier's share of the errors: the same numbers if every digit were found exactly.
     result["digits_alone"] = measure(recognizer, cases, alone=True)
     result["separators"] = measure(recognizer, separated(images, labels, args.per_class // 2,
