@@ -405,7 +405,7 @@ def personalization(p: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def sequence(r: dict, numbers: dict | None, writers: dict | None = None) -> list[str]:  # type: ignore[type-arg]
-    from .sequence import MAX_DIGITS, READER_THRESHOLDS, TRAINING_GAPS
+    from .sequence import MAX_DIGITS, READER_THRESHOLDS, REAL_SHARE, TRAINING_GAPS
 
     second_opinion_below = float(READER_THRESHOLDS["reader_second_opinion_below"])
 
@@ -426,8 +426,9 @@ def sequence(r: dict, numbers: dict | None, writers: dict | None = None) -> list
         f"Trained with CTC on {r['numbers_per_epoch']:,} fresh numbers per epoch of "
         f"1-{MAX_DIGITS} digits composed as the "
         "number test composes them (`training/numbers.py`) from the MNIST training writers' "
-        "digits (QMNIST's writer split, as the classifiers), pen-stroke redraws of them "
-        "and training-font digits, each digit "
+        "digits (QMNIST's writer split, as the classifiers), pen-stroke redraws of them, "
+        f"training-font digits and {REAL_SHARE:.0%} of the real training writers' digits "
+        "(optdigits' bitmaps, pendigits' pen points; `real.training_fields`), each digit "
         "slanted, sheared and stretched at random, gaps "
         f"{', '.join(f'{100 * a:g} to {100 * b:g} %' for a, b in TRAINING_GAPS)} of a digit's width; "
         f"{r['epochs']} epochs, {r['train_seconds'] / 60:.0f} min on 2 cores, seed {r['seed']}. "
@@ -494,7 +495,7 @@ def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
         "cnn=models/digit_cnn.onnx cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx "
         "--out models",
         "python -m training.personalize models/digit_cnn.onnx --out models/personalization.json",
-        "python -m training.sequence --out models      # the number reader's sequence model",
+        "python -m training.sequence --seed 20261207 --out models  # the number reader's model",
         "python -m training.numbers --per-class 300 --out models/numbers.json",
         "python -m training.numbers --writers --per-class 1000 --out models/numbers_writers.json",
         "python -m training.card models",

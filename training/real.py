@@ -197,6 +197,20 @@ def pen_field(points: npt.NDArray[np.float64], label: int, rng: Rng) -> U8:
                                               synth.pen_width(rng)))
 
 
+def training_fields(rng: Rng, share: float = 1.0) -> tuple[U8, U8]:
+    """The real training writers' digits as 28x28 fields, with their labels: optdigits' 30
+    training writers' bitmaps (`bitmap_field`) and pendigits' 30 writers drawn with a round pen
+    (`pen_field`); `share` of them, drawn at random. None of the real validation's writers are
+    among them."""
+    bitmaps = [optdigits(part) for part in ("tra", "cv")]
+    points, pen_labels = pendigits()
+    fields = [bitmap_field(b) for part in bitmaps for b in part.images]
+    fields += [pen_field(p, int(d), rng) for p, d in zip(points, pen_labels, strict=True)]
+    labels = np.concatenate([*(b.labels for b in bitmaps), pen_labels])
+    keep = np.sort(rng.choice(len(fields), round(share * len(fields)), replace=False))
+    return np.stack(fields)[keep], labels[keep]
+
+
 # ---------------------------------------------------------------- Omniglot
 
 

@@ -49,6 +49,9 @@ MAX_WIDTH = 256  # line pixels; longer lines are left out of training
 TRAINING_GAPS = ((-0.20, 0.0), (0.0, 0.10), (0.10, 0.60))  # overlapping, tight, apart
 FONT_SHARE, STROKE_SHARE = 0.25, 0.2  # of the digits a number is composed of
 BATCH = 64
+# of the real training writers' digits (`real.training_fields`) put in the pool (HISTORY: all,
+# half and three quarters were run on 2026-12-06; half with `--seed 20261207`, run T, ships)
+REAL_SHARE = 0.5
 # The number reader's decisions, shipped in this model's metadata (digitrt reads them as
 # `Thresholds`), chosen on validation numbers, never on the number test: MNIST training digits
 # and the training fonts (`python -m training.numbers --validation --training-fonts`);
@@ -69,14 +72,20 @@ READER_THRESHOLDS = {
 
 
 def digit_pool(images: npt.NDArray[np.uint8], labels: npt.NDArray[np.uint8],
-               rng: np.random.Generator) -> tuple[list[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]:
-    """28x28 training digits: MNIST's, pen-stroke redraws of some, and training-font digits."""
+               rng: np.random.Generator, real_share: float = 0.0
+               ) -> tuple[list[npt.NDArray[np.uint8]], npt.NDArray[np.uint8], int]:
+    """28x28 training digits: MNIST's, pen-stroke redraws of some, training-font digits and
+    `real_share` of the real training writers' digits (`real.training_fields`). Returns the
+    fields, their labels and how many of them are real writers'."""
     n = len(images)
     strokes = [synth.redraw(s, rng) for s in synth.skeletonize(images[: int(STROKE_SHARE * n)])]
     font_labels = rng.integers(0, 10, int(FONT_SHARE * n)).astype(np.uint8)
     fonts = [synth.font_digit(str(rng.choice(TRAINING)), int(d), rng) for d in font_labels]
-    fields = [*images, *strokes, *fonts]
-    return fields, np.concatenate([labels, labels[: len(strokes)], font_labels])
+    real_fields, real_labels = (real.training_fields(rng, real_share) if real_share
+                                else (np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.uint8), font_labels[:0]))
+    fields = [*images, *strokes, *fonts, *real_fields]
+    return (fields, np.concatenate([labels, labels[: len(strokes)], font_labels, real_labels]),
+            len(real_labels))
 
 
 def distort(field: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
@@ -194,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     val_idx, train_idx = real.writer_split(real.mnist_writers())  # the classifiers' split
     rng = np.random.default_rng([args.seed, 909])
     started = time.perf_counter()
-    fields, labels = digit_pool(mnist.train_images[train_idx], mnist.train_labels[train_idx], rng)
-    vfields, vlabels = digit_pool(mnist.train_images[val_idx], mnist.train_labels[val_idx], rng)
+    fields, labels, real_digits = digit_pool(mnist.train_images[train_idx],
+                                             mnist.train_labels[train_idx], rng, REAL_SHARE)
+    vfields, vlabels, _ = digit_pool(mnist.train_images[val_idx], mnist.train_labels[val_idx], rng)
     vx, vy = make_numbers(vfields, vlabels, 2000, rng)
     log.info("%d training digits, %d validation numbers, drawn in %.0f s", len(fields), len(vx),
              time.perf_counter() - started)
@@ -225,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"command": command, "seed": args.seed, "numbers_per_epoch": args.numbers,
               "epochs": args.epochs,
               "train_seconds": round(seconds, 1), "params": int(model.count_params()),
+              "real_training_digits": real_digits,
               "validation_exact": round(exact(vx, vy), 4),
               "history": history}
     log.info("validation numbers read exactly: %.2f %%", 100 * report["validation_exact"])
