@@ -192,3 +192,20 @@ def test_writers_numbers_are_each_written_by_one_writer():
         assert max(widths) - min(widths) <= 1
     hands = {int((c.alone[0] < 128).any(axis=0).sum()) for c in cases}
     assert len(hands) >= 2  # both writers write some numbers
+
+
+@pytest.mark.slow
+def test_the_sequence_models_real_digits_are_a_seeded_share_of_the_training_writers():
+    """`real.training_fields`: optdigits' 2,880 training bitmaps and pendigits' 7,494 pen
+    digits as 28x28 fields with their labels; a share of them, the same for the same seed."""
+    everything, labels = real.training_fields(np.random.default_rng(1))
+    assert everything.shape == (2880 + 7494, 28, 28) and everything.dtype == np.uint8
+    assert len(labels) == len(everything) and set(np.unique(labels)) == set(range(10))
+    assert np.array_equal(np.bincount(labels, minlength=10),
+                          np.bincount(np.concatenate([real.optdigits("tra").labels,
+                                                      real.optdigits("cv").labels,
+                                                      real.pendigits()[1]]), minlength=10))
+    half, half_labels = real.training_fields(np.random.default_rng(2), 0.5)
+    again, _ = real.training_fields(np.random.default_rng(2), 0.5)
+    assert len(half) == len(half_labels) == 5187 and np.array_equal(half, again)
+    assert (half.reshape(len(half), -1).max(1) > 0).all()  # every field holds ink
