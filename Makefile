@@ -55,9 +55,9 @@ train: $(VENV)/.dev                    ## retrain every shipped model, measure t
 	$(MAKE) train-sequence
 
 # The number reader's sequence model (independent of the classifiers' training), then the
-# number test with the default classifier and it. Its seed is run T's (training/HISTORY.md).
+# number test with the default classifier and it.
 train-sequence: $(VENV)/.dev
-	$(BIN)/python -m training.sequence --numbers 100000 --epochs 6 --seed 20261207 --out models
+	$(BIN)/python -m training.sequence --numbers 100000 --epochs 6 --out models
 	$(BIN)/python -m training.numbers --per-class 300 --out models/numbers.json
 	$(BIN)/python -m training.numbers --writers --per-class 1000 --out models/numbers_writers.json
 

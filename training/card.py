@@ -495,7 +495,7 @@ def reproduce(reports: dict) -> list[str]:  # type: ignore[type-arg]
         "cnn=models/digit_cnn.onnx cnn-int8=models/digit_cnn_int8.onnx mlp=models/digit_mlp.onnx "
         "--out models",
         "python -m training.personalize models/digit_cnn.onnx --out models/personalization.json",
-        "python -m training.sequence --seed 20261207 --out models  # the number reader's model",
+        "python -m training.sequence --out models      # the number reader's sequence model",
         "python -m training.numbers --per-class 300 --out models/numbers.json",
         "python -m training.numbers --writers --per-class 1000 --out models/numbers_writers.json",
         "python -m training.card models",
