@@ -40,6 +40,11 @@ FAINT_MIN_PIXELS = 12  # the largest ink component, in detection pixels
 # A border whose interquartile range exceeds this many grey levels is unevenly lit (a shadow, a
 # lamp's gradient): its light is estimated as a plane fitted to the border and taken out first.
 UNEVEN_LEVEL = 12
+# ...or printed (a cheque's security print, a form's texture): then whatever lies within the
+# print's own range of grey (10th-90th percentiles, on the side where it is least) plus this
+# margin is paper too,
+# as long as that range is under PRINT_SHARE of the strongest ink (more is ink on the border).
+PRINT_MARGIN, PRINT_SHARE = 8, 0.6
 
 FloatImage = npt.NDArray[np.float32]
 
@@ -112,13 +117,16 @@ def find_ink(grey: GreyImage, *, evened: bool = False) -> Ink | None:
         flat = flatten_light(grey, small, factor)
         if flat is not None:  # a lighting gradient: even it out, look again
             return find_ink(flat, evened=True)
-    box = ink_box(small, background)
+    noise = paper_noise(small, background, spread)
+    box = ink_box(small, background, noise)
     if box is None and factor > 1:  # the second look: faint thin strokes average out less here
         small, factor = finer, factor // 2
         background, spread = border_levels(small)
-        box = ink_box(small, background)
+        noise = paper_noise(small, background, spread)
+        box = ink_box(small, background, noise)
     if box is not None:
-        return Ink(small, factor, without_edge_clutter(small, background, box), background, grey)
+        return Ink(small, factor, without_edge_clutter(small, background, box, noise), background,
+                   grey, noise)
     faint = faint_ink_box(small, background, spread)
     return None if faint is None else Ink(small, factor, faint[0], background, grey, faint[1])
 
@@ -246,19 +254,35 @@ def _ink_table(background: int, noise: int) -> GreyImage:
     return table
 
 
-def ink_box(grey: GreyImage, background: int) -> Box | None:
+def paper_noise(grey: GreyImage, background: int, spread: int) -> int:
+    """The grey levels around the paper's that count as paper: NOISE_LEVEL, or on printed paper
+    (a border with an interquartile range over UNEVEN_LEVEL that is not uneven light) the print's
+    reach plus PRINT_MARGIN, when that reach is under PRINT_SHARE of the strongest ink."""
+    if spread <= UNEVEN_LEVEL:  # clean paper: every canvas, no extra work
+        return NOISE_LEVEL
+    # A print runs along all four sides; a rule, a neighbour's fragment or a stroke rarely does.
+    reach = min(max(background - low, high - background)
+                for low, high in (np.percentile(side, [10, 90])
+                                  for side in (grey[0], grey[-1], grey[:, 0], grey[:, -1])))
+    darkest, lightest, _, _ = cv2.minMaxLoc(grey)
+    if reach >= PRINT_SHARE * max(background - darkest, lightest - background):
+        return NOISE_LEVEL  # not a print: ink runs along the border
+    return max(NOISE_LEVEL, int(reach) + PRINT_MARGIN)
+
+
+def ink_box(grey: GreyImage, background: int, noise: int = NOISE_LEVEL) -> Box | None:
     """The bounding box of the ink, or None when there is none worth reading.
 
-    Ink is `ink_relative_to(grey, background)`, but the box is found from the grey image with
-    one threshold per polarity present, so the ink image is only ever made inside the box.
+    Ink is `ink_relative_to(grey, background, noise)`, but the box is found from the grey image
+    with one threshold per polarity present, so the ink image is only ever made inside the box.
     """
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
-    peak = max(background - darkest, lightest - background) - NOISE_LEVEL
+    peak = max(background - darkest, lightest - background) - noise
     if peak < MIN_INK:
         return None
     # Faint ink far below the strongest stroke is smudge, not digit: keep it out of the box.
     # ink > peak / 10  <=>  |grey - background| > margin  <=>  grey <= low  or  grey > high.
-    margin = smudge_margin(peak)
+    margin = smudge_margin(peak, noise)
     low, high = background - margin - 1, background + margin
     dark = light = None
     if darkest <= low:
@@ -273,13 +297,14 @@ def ink_box(grey: GreyImage, background: int) -> Box | None:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def smudge_margin(peak: float) -> int:
+def smudge_margin(peak: float, noise: int = NOISE_LEVEL) -> int:
     """How far from the paper's grey a pixel must be to count as ink, given the strongest ink's
     `peak` above the noise level: faint ink under a tenth of it is smudge, not digit."""
-    return NOISE_LEVEL + math.floor(peak * 0.1)
+    return noise + math.floor(peak * 0.1)
 
 
-def without_edge_clutter(grey: GreyImage, background: int, box: Box) -> Box:
+def without_edge_clutter(grey: GreyImage, background: int, box: Box, noise: int = NOISE_LEVEL
+                         ) -> Box:
     """The ink box without what cropping a digit out of a document brings along at the crop's
     edges: printed rules, the cut-off pieces of its neighbours, separator dots.
 
@@ -294,7 +319,7 @@ def without_edge_clutter(grey: GreyImage, background: int, box: Box) -> Box:
     if x > 0 and y > 0 and x + bw < w and y + bh < h:
         return box
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
-    margin = smudge_margin(max(background - darkest, lightest - background) - NOISE_LEVEL)
+    margin = smudge_margin(max(background - darkest, lightest - background) - noise, noise)
     mask = cast(GreyImage, (cv2.absdiff(grey, np.full_like(grey, background)) > margin).view(np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     left, top, width, height, area = stats[1:].T

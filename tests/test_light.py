@@ -84,6 +84,31 @@ def test_faint_ink_on_security_print_is_read(recognizer):
     assert right >= 9
 
 
+@pytest.mark.parametrize("depth", [30, 40])
+def test_a_deep_security_print_alone_is_blank(recognizer, depth):
+    """A print 30 or 40 grey levels deep (deeper than `NOISE_LEVEL`) with no ink is paper.
+    (Deeper prints alone are answered "not a digit": a print that is the strongest ink on the
+    page cannot be told from a digit touching the page's four edges.)"""
+    for seed in range(3):
+        page = np.clip(security_print((70, 60), seed, depth=depth), 0, 255).astype(np.uint8)
+        assert recognizer.predict(page).status == "blank"
+
+
+@pytest.mark.parametrize(("depth", "level"), [(30, 70), (45, 90), (60, 120)])
+def test_ink_on_a_deep_security_print_is_read(recognizer, depth, level):
+    """Thin ink `level` grey levels darker than a cheque's paper, on a print `depth` levels deep
+    (the print would be ink to a fixed noise level: the box held the whole crop): >= 9 of 10
+    digits read, none of them answered "not a digit"."""
+    right = 0
+    for d in range(10):
+        ink = draw_digit(d, size=70, box=(0.3, 0.15, 0.4, 0.7), background=0, pen=level, width=4)
+        page = np.clip(security_print(ink.shape, d, depth=depth) - ink, 0, 255).astype(np.uint8)
+        p = recognizer.predict(page)
+        assert p.status == "digit", (d, p)
+        right += p.digit == d
+    assert right >= 9
+
+
 def gradient(canvas, levels, angle):
     """Light falling off by `levels` grey levels across the page, in direction `angle`."""
     h, w = canvas.shape

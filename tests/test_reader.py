@@ -240,6 +240,27 @@ def test_touching_strokes_are_read_by_the_sequence_model(recognizer):
     assert r.confidence == pytest.approx(float(np.prod([d.confidence for d in r.digits])))
 
 
+@pytest.mark.parametrize("level", [40, 80])
+def test_touching_strokes_in_faint_ink_are_read(recognizer, level):
+    """The same touching number in ink only 40 or 80 grey levels darker than the paper reads as
+    in black: the sequence model sees faint ink as strong as black (it read 1 or 2 digits)."""
+    black = touching_number().astype(np.float32)
+    faint = (255 - (255 - black) * level / 255).astype(np.uint8)
+    assert recognizer.read(faint).text == "314159"
+
+
+def test_a_number_on_a_deep_security_print_is_read(recognizer):
+    """Digits on a cheque's print 40 grey levels deep, in ink 110 levels darker than the paper:
+    the print is paper to the reader too (it was one band of ink, or hundreds of marks)."""
+    image = number([4, 2, 7], gap=0.6).astype(np.float64)
+    h, w = image.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    wave = np.sin((xx * 0.6 + yy * 0.8) * 2 * np.pi / 14 + 3 * np.sin(yy / 40))
+    page = 210 - 40 * (wave > 0.3) - (255 - image) * 110 / 255
+    noisy = page + np.random.default_rng(0).normal(0, 2, page.shape)
+    assert recognizer.read(np.clip(noisy, 0, 255).astype(np.uint8)).text == "427"
+
+
 def test_a_line_too_long_for_the_sequence_model_keeps_the_segmentation(recognizer, monkeypatch):
     """Past MAX_LINE line pixels (memory) the sequence model is not run: read answers with the
     segmentation's digits, six of them, instead."""

@@ -142,6 +142,57 @@ def test_a_document_crop_keeps_its_digit_central_and_paper_light(mnist):
         assert preprocess(crop).max() > 0.99
 
 
+def test_a_document_crops_print_is_as_deep_as_asked(mnist):
+    """`print_levels` sets how far below the paper a crop's security print lies; `printed` how
+    many crops carry one: the training mix's deeper prints leave the validation's crops as
+    they were (the same draws, the same crops)."""
+    image = np.zeros((28, 28), np.uint8)  # no ink: the crop is paper, print and noise alone
+
+    def spread(levels, printed, seed=4):
+        crop = real.document_crop(image, np.random.default_rng(seed), mnist.train_images[:1] * 0,
+                                  levels, printed).astype(np.float64)
+        return np.percentile(crop, 95) - np.percentile(crop, 5)
+
+    assert spread((40.0, 50.0), 1.0) > 35 > spread((5.0, 10.0), 1.0)
+    assert spread((40.0, 50.0), 0.0) < 25  # unprinted: paper noise only
+    for seed in range(5):
+        a = real.document_crop(mnist.train_images[seed], np.random.default_rng(seed), mnist.train_images)
+        b = real.document_crop(mnist.train_images[seed], np.random.default_rng(seed), mnist.train_images,
+                               real.PRINT_LEVELS)
+        assert np.array_equal(a, b)
+
+
+def test_printed_sets_are_the_validation_crops_on_a_deeper_print(mnist):
+    """`mix.printed_sets`: per depth of `mix.PRINTED`, the first digits' crops all printed, with
+    their labels and writers, preprocessed as the model sees them."""
+    from training import mix
+
+    images, labels = mnist.train_images[:40], mnist.train_labels[:40]
+    writers = np.arange(40) // 10
+    sets, negatives = mix.printed_sets(images, labels, writers, seed=1, n=20)
+    assert list(sets) == list(mix.PRINTED) and negatives == {}
+    for x, y, w in sets.values():
+        assert x.shape == (20, 28, 28, 1) and np.array_equal(y, labels[:20])
+        assert np.array_equal(w, writers[:20]) and (x.max(axis=(1, 2, 3)) > 0.99).all()
+
+
+def test_numbers_on_harder_paper_keep_their_ink_darkest():
+    """`training.numbers.on_paper`: faint ink lies 40-90 grey levels below light paper; on a
+    security print the ink is still darker than the print's lines."""
+    from training.numbers import PAPERS, on_paper
+
+    image = np.full((100, 300), 255, np.uint8)
+    image[30:70, 100:110] = 0  # a bar of black ink
+    rng = np.random.default_rng(5)
+    faint = on_paper(image, "faint ink", rng).astype(np.float64)
+    depth = np.median(faint[:, :80]) - np.median(faint[30:70, 100:110])
+    assert 30 <= depth <= 100 and np.median(faint[:, :80]) >= 160
+    printed = on_paper(image, "security print", rng).astype(np.float64)
+    assert np.percentile(printed[:, :80], 95) - np.percentile(printed[:, :80], 5) > 20
+    assert np.median(printed[30:70, 100:110]) < np.percentile(printed[:, :80], 5)
+    assert set(PAPERS) == {"faint ink", "security print"}
+
+
 def test_digits_cropped_from_documents_are_read_not_rejected(mnist, recognizer):
     """1,000 MNIST test digits cropped from documents (neighbours' pieces, dots and rules at the
     edges, textures, faint ink): the default answers >= 96.5 % right (93.9 % before preprocess

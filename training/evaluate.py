@@ -25,13 +25,15 @@ from . import real, synth
 from .augment import augment_batch
 from .common import SEED
 from .fonts import HELD_OUT, TRAINING
-from .mix import measure, measure_real, real_validation_sets, test_sets
+from .mix import measure, measure_real, printed_sets, real_validation_sets, test_sets
 from .mnist import load_mnist
 
 
-def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """`mix.measure` (and `mix.measure_real` on the real validation writers) on an ONNX model,
-    rounded for the JSON (a model without a not-a-digit output, v1, never rejects)."""
+def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None,  # type: ignore[no-untyped-def]
+            printed=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """`mix.measure` (and `mix.measure_real` on the real validation writers, and on `printed`,
+    `mix.printed_sets`, reported apart) on an ONNX model, rounded for the JSON (a model without
+    a not-a-digit output, v1, never rejects)."""
     cut = threshold(model)
 
     def outputs(x):  # type: ignore[no-untyped-def]
@@ -41,6 +43,10 @@ def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None) -> dict
     r = measure(outputs, digit_sets, negatives, cut)
     if real_sets is not None:
         r["real_validation"] = measure_real(outputs, real_sets, cut)
+    if printed is not None:
+        r["real_validation"]["printed"] = {
+            k: {m: v[m] for m in ("best_guess", "rejected", "answered_right")}
+            for k, v in measure_real(outputs, printed, cut)["sets"].items()}
     for key in ("accuracy", "rejected", "ece"):
         r[key] = {k: round(v, 5) for k, v in r[key].items()}
     r["auroc"] = round(r["auroc"], 5)
@@ -158,11 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     val_idx, _ = real.writer_split(writers)
     real_sets = real_validation_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
                                      writers[val_idx], SEED + 5)
+    printed = printed_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
+                           writers[val_idx], SEED + 5)
     results = {}
     for spec in args.models:
         name, path = spec.split("=", 1)
         model = digitrt.Model(path)
-        results[name] = figures(model, digit_sets, negatives, real_sets)
+        results[name] = figures(model, digit_sets, negatives, real_sets, printed)
         rejected, read_as, accepted = by_kind(model, kinds)
         results[name]["rejected_by_kind"], results[name]["accepted_as_by_kind"] = rejected, read_as
         if name == "cnn-int8":  # the default

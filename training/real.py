@@ -287,10 +287,18 @@ def writer_split(writers: I64, share: float = VALIDATION_WRITERS, seed: int = SP
 # ---------------------------------------------------------------- documents
 
 
-def document_crop(field: U8, rng: Rng, others: U8) -> U8:
+# A security print's depth below the paper, in grey levels: the real validation's document crops
+# (half of them printed), and what the training mix draws (deeper prints, which preprocess takes
+# out since 2026-12-07, leave broken strokes that training must know).
+PRINT_LEVELS, TRAINING_PRINT_LEVELS = (5.0, 25.0), (5.0, 50.0)
+
+
+def document_crop(field: U8, rng: Rng, others: U8, print_levels: tuple[float, float] = PRINT_LEVELS,
+                  printed: float = 0.5) -> U8:
     """A digit cropped from a scanned document: 40-60 px tall, thin or faint ink, fragments of
     its neighbours (from `others`, MNIST fields) at the crop's edges, separator dots, a printed
-    rule, a security-print or paper texture, a slight blur."""
+    rule, a slight blur, and paper noise; a `printed` share of them on a security print
+    `print_levels` grey levels deep."""
     height = rng.uniform(40, 60)
     scale = height / 20
     side = round(28 * scale)
@@ -317,12 +325,12 @@ def document_crop(field: U8, rng: Rng, others: U8) -> U8:
     paper = rng.uniform(170, 250)
     contrast = rng.uniform(40, 90) if rng.random() < 0.5 else rng.uniform(90, 200)
     grey = paper - contrast * canvas
-    if rng.random() < 0.5:  # security print: fine low-contrast guilloche lines
+    if rng.random() < printed:  # security print: fine guilloche lines
         yy, xx = np.mgrid[0:h, 0:w]
         period, angle = rng.uniform(3, 8), rng.uniform(0, np.pi)
         wave = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period
                       + 3 * np.sin(yy / rng.uniform(8, 20)))
-        grey -= rng.uniform(5, 25) * (wave > 0.3)
+        grey -= rng.uniform(*print_levels) * (wave > 0.3)
     grey += rng.normal(0, rng.uniform(1, 6), grey.shape)
     if rng.random() < 0.5:
         grey = cv2.GaussianBlur(grey, (3, 3), rng.uniform(0.5, 1.0))

@@ -18,8 +18,21 @@ import numpy.typing as npt
 from .._cv import cv2
 from .._decision import Box
 from .._errors import ImageError
-from .._preprocess import UNEVEN_LEVEL, border_levels, flatten_light, halve, ink_relative_to
+from .._preprocess import (
+    FAINT_CONTRAST,
+    FAINT_SIGMAS,
+    NOISE_LEVEL,
+    UNEVEN_LEVEL,
+    border_levels,
+    flatten_light,
+    halve,
+    ink_relative_to,
+    paper_noise,
+)
 from .rules import BOX_LENGTH, find_rules
+
+# Ink fainter than this (grey levels from the paper) is stretched to it before the atoms are cut.
+FAINT_INK = 120
 
 Atom = tuple[Box, tuple[int, ...]]  # a box and the connected components whose ink it holds
 WORK_HEIGHT = 100  # the working copy is halved while it is taller than twice this
@@ -63,7 +76,18 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
             grey, small = flat, flat
             for _ in range(int(math.log2(factor))):
                 small = halve(small)
-            background, _ = border_levels(small)
+            background, spread = border_levels(small)
+    noise = paper_noise(small, background, spread)
+    darkest, lightest, _, _ = cv2.minMaxLoc(small)
+    contrast = max(background - darkest, lightest - background)
+    if noise > NOISE_LEVEL:  # printed paper (a cheque): the print becomes paper, as in preprocess
+        small = np.where(cv2.absdiff(small, np.full_like(small, background)) <= noise,
+                         np.uint8(background), small)
+    elif FAINT_CONTRAST <= contrast < FAINT_INK and contrast >= FAINT_SIGMAS * spread / 1.35:
+        # faint ink on clean paper (a pencil, a light pen; preprocess's faint path): stretched
+        # away from the paper until it is FAINT_INK from it
+        stretched = background + (small.astype(np.float32) - background) * (FAINT_INK / contrast)
+        small = np.clip(stretched, 0, 255).astype(np.uint8)
     ink = ink_relative_to(small, background)  # preprocess's own step, and its smudge rule:
     peak = int(ink.max())
     empty = np.zeros(small.shape, np.int32)

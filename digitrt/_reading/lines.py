@@ -21,11 +21,12 @@ from .._decision import Box, DigitReading
 from .._image import ImageInput, to_grey
 from .._model import open_session
 from .._models import SEQUENCE_FILE, bundled_file
-from .._preprocess import ink_relative_to
+from .._preprocess import NOISE_LEVEL, ink_relative_to
 from .atoms import RIM, Atom, find_atoms, ids_of, strokes_of, to_input, union
 
 LINE_HEIGHT = 32  # the sequence model's input height (pixels)
 LINE_MARGIN = 2  # paper kept above and below the ink, in those pixels
+FULL_INK = 255 - NOISE_LEVEL  # the ink of black on white paper, as `ink_relative_to` gives it
 
 
 def line_image(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDArray[np.int32],
@@ -37,6 +38,9 @@ def line_image(atoms: list[Atom], small: npt.NDArray[np.uint8], labels: npt.NDAr
     x, y, w, h = box
     own = cv2.dilate(strokes_of(labels, box, ids_of(atoms)), RIM) > 0
     ink = np.where(own, ink_relative_to(small[y : y + h, x : x + w], background), 0)
+    peak = int(ink.max())
+    if 0 < peak < FULL_INK:  # faint ink (a light pen, a pale scan): as strong as black on white
+        ink = np.minimum(ink * (FULL_INK / peak), FULL_INK)
     scale = (LINE_HEIGHT - 2 * LINE_MARGIN) / h
     width = max(4, round(w * scale))
     big = cv2.resize(ink.astype(np.uint8), (width, LINE_HEIGHT - 2 * LINE_MARGIN),
