@@ -467,6 +467,9 @@ def sequence(r: dict, numbers: dict | None, writers: dict | None = None) -> list
                   "validation writer, apart, tight and overlapping in turn), exact match: "
                   + _by(writers, "by_source") + " Each digit given to `predict` alone instead: "
                   + _by(alone, "by_source")]
+        for paper, result in writers.get("papers", {}).items():
+            lines += ["", f"The same numbers on harder paper, {paper} (`training.numbers.on_paper`): "
+                      + _by(result, "by_source")]
     return lines
 
 
