@@ -40,10 +40,10 @@ FAINT_MIN_PIXELS = 12  # the largest ink component, in detection pixels
 # A border whose interquartile range exceeds this many grey levels is unevenly lit (a shadow, a
 # lamp's gradient): its light is estimated as a plane fitted to the border and taken out first.
 UNEVEN_LEVEL = 12
-# ...or printed (a cheque's security print, a form's texture): then whatever lies within the
-# print's own range of grey (10th-90th percentiles, on the side where it is least) plus this
-# margin is paper too,
-# as long as that range is under PRINT_SHARE of the strongest ink (more is ink on the border).
+# ...or printed (a cheque's security print, a form's texture): a print deeper than NOISE_LEVEL
+# would be ink, so then whatever lies within the print's range of grey (10th-90th percentiles,
+# on the border's side where it is least) plus PRINT_MARGIN is paper too, as long as that range
+# is under PRINT_SHARE of the strongest ink (more is ink along the border).
 PRINT_MARGIN, PRINT_SHARE = 8, 0.6
 
 FloatImage = npt.NDArray[np.float32]
@@ -256,8 +256,9 @@ def _ink_table(background: int, noise: int) -> GreyImage:
 
 def paper_noise(grey: GreyImage, background: int, spread: int) -> int:
     """The grey levels around the paper's that count as paper: NOISE_LEVEL, or on printed paper
-    (a border with an interquartile range over UNEVEN_LEVEL that is not uneven light) the print's
-    reach plus PRINT_MARGIN, when that reach is under PRINT_SHARE of the strongest ink."""
+    (a border with an interquartile range over UNEVEN_LEVEL that is not uneven light) whose print
+    reaches past NOISE_LEVEL, the print's reach plus PRINT_MARGIN, when that reach is under
+    PRINT_SHARE of the strongest ink."""
     if spread <= UNEVEN_LEVEL:  # clean paper: every canvas, no extra work
         return NOISE_LEVEL
     # A print runs along all four sides; a rule, a neighbour's fragment or a stroke rarely does.
@@ -265,9 +266,9 @@ def paper_noise(grey: GreyImage, background: int, spread: int) -> int:
                 for low, high in (np.percentile(side, [10, 90])
                                   for side in (grey[0], grey[-1], grey[:, 0], grey[:, -1])))
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
-    if reach >= PRINT_SHARE * max(background - darkest, lightest - background):
-        return NOISE_LEVEL  # not a print: ink runs along the border
-    return max(NOISE_LEVEL, int(reach) + PRINT_MARGIN)
+    if reach < NOISE_LEVEL or reach >= PRINT_SHARE * max(background - darkest, lightest - background):
+        return NOISE_LEVEL  # a print within the noise level already, or ink along the border
+    return int(reach) + PRINT_MARGIN
 
 
 def ink_box(grey: GreyImage, background: int, noise: int = NOISE_LEVEL) -> Box | None:

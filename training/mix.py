@@ -170,7 +170,7 @@ class Mix:
                 return real.small_bitmap(self.bitmaps[ref])
         field = self.field(kind, ref)
         if self.with_real and kind in DIGIT_KINDS and rng.random() < DOCUMENT_SHARE:
-            return real.document_crop(field, rng, self.images, real.TRAINING_PRINT_LEVELS)
+            return real.document_crop(field, rng, self.images)
         return render_on_canvas(field, rng)
 
     def batch(self, kinds: npt.NDArray[np.int64], refs: npt.NDArray[np.int64],

@@ -287,10 +287,9 @@ def writer_split(writers: I64, share: float = VALIDATION_WRITERS, seed: int = SP
 # ---------------------------------------------------------------- documents
 
 
-# A security print's depth below the paper, in grey levels: the real validation's document crops
-# (half of them printed), and what the training mix draws (deeper prints, which preprocess takes
-# out since 2026-12-07, leave broken strokes that training must know).
-PRINT_LEVELS, TRAINING_PRINT_LEVELS = (5.0, 25.0), (5.0, 50.0)
+# A security print's depth below the paper, in grey levels, of the document crops of training
+# and of the real validation (half of them printed); mix.PRINTED draws deeper ones.
+PRINT_LEVELS = (5.0, 25.0)
 
 
 def document_crop(field: U8, rng: Rng, others: U8, print_levels: tuple[float, float] = PRINT_LEVELS,
