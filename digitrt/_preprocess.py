@@ -337,6 +337,13 @@ def without_edge_clutter(grey: GreyImage, background: int, box: Box, noise: int 
     return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 
+def faint_on_clean_paper(contrast: float, spread: int) -> bool:
+    """Whether ink `contrast` grey levels from the paper stands out of the paper's own noise
+    (the border's interquartile range `spread` / 1.35 estimates its sigma): FAINT_CONTRAST or
+    more, and FAINT_SIGMAS sigmas or more."""
+    return contrast >= max(FAINT_CONTRAST, FAINT_SIGMAS * spread / 1.35)
+
+
 def faint_ink_box(grey: GreyImage, background: int, spread: int) -> tuple[Box, int] | None:
     """The box of ink too faint for `ink_box`, and the noise level to remove with it; or None.
 
@@ -350,7 +357,7 @@ def faint_ink_box(grey: GreyImage, background: int, spread: int) -> tuple[Box, i
     """
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
     contrast = max(background - darkest, lightest - background)
-    if contrast >= max(FAINT_CONTRAST, FAINT_SIGMAS * spread / 1.35):
+    if faint_on_clean_paper(contrast, spread):
         noise = int(contrast) // 2  # half way between the paper and the faint ink's peak
     else:
         low, high = np.percentile(np.concatenate((grey[0], grey[-1], grey[:, 0], grey[:, -1])), [1, 99])

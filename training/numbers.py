@@ -48,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from . import synth
+from . import real, synth
 from .compose import GAPS, RULES, SEPARATORS, U8, compose
 from .fonts import HELD_OUT, TRAINING, VALIDATION
 
@@ -121,7 +121,6 @@ def writer_numbers(sources: dict[str, Hands], per_source: int, seed: int) -> lis
 def real_writers(data: str | None = None) -> dict[str, Hands]:
     """The real validation's writers as `writer_numbers` sources: MNIST's validation writers
     (QMNIST writer ids) and optdigits' writer-independent forms, 28x28 fields each."""
-    from . import real
     from .mnist import load_mnist
 
     mnist = load_mnist(data, mirrors=())
@@ -260,11 +259,9 @@ def on_paper(image: U8, paper: str, rng: np.random.Generator) -> U8:
     h, w = ink.shape
     grey = rng.uniform(170, 250) - rng.uniform(*((40, 90) if paper == "faint ink" else (60, 150))) * ink
     if paper == "security print":
-        yy, xx = np.mgrid[0:h, 0:w]
         period, angle = rng.uniform(0.05, 0.12) * h, rng.uniform(0, np.pi)
-        wave = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period
-                      + 3 * np.sin(yy / (rng.uniform(0.15, 0.3) * h)))
-        grey -= rng.uniform(25, 45) * (wave > 0.3)
+        warp = rng.uniform(0.15, 0.3) * h
+        grey -= rng.uniform(25, 45) * real.guilloche((h, w), period, angle, warp)
     grey += rng.normal(0, rng.uniform(1, 5), grey.shape)
     return np.clip(grey, 0, 255).astype(np.uint8)
 
@@ -293,8 +290,6 @@ def number_figures(recognizer, args: argparse.Namespace,  # type: ignore[no-unty
 
     mnist = load_mnist(args.data, mirrors=())
     if args.validation:
-        from . import real
-
         held, _ = real.writer_split(real.mnist_writers())
         images, labels, seed = mnist.train_images[held], mnist.train_labels[held], 777
         fonts = TRAINING if args.training_fonts else tuple(VALIDATION)

@@ -292,6 +292,16 @@ def writer_split(writers: I64, share: float = VALIDATION_WRITERS, seed: int = SP
 PRINT_LEVELS = (5.0, 25.0)
 
 
+def guilloche(shape: tuple[int, int], period: float, angle: float, warp: float
+              ) -> npt.NDArray[np.bool_]:
+    """Where a cheque's security print inks the paper: parallel lines `period` px apart at
+    `angle`, waving across the page with a wavelength of 2 pi `warp` px."""
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    wave = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period
+                  + 3 * np.sin(yy / warp))
+    return wave > 0.3
+
+
 def document_crop(field: U8, rng: Rng, others: U8, print_levels: tuple[float, float] = PRINT_LEVELS,
                   printed: float = 0.5) -> U8:
     """A digit cropped from a scanned document: 40-60 px tall, thin or faint ink, fragments of
@@ -325,11 +335,8 @@ def document_crop(field: U8, rng: Rng, others: U8, print_levels: tuple[float, fl
     contrast = rng.uniform(40, 90) if rng.random() < 0.5 else rng.uniform(90, 200)
     grey = paper - contrast * canvas
     if rng.random() < printed:  # security print: fine guilloche lines
-        yy, xx = np.mgrid[0:h, 0:w]
-        period, angle = rng.uniform(3, 8), rng.uniform(0, np.pi)
-        wave = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period
-                      + 3 * np.sin(yy / rng.uniform(8, 20)))
-        grey -= rng.uniform(*print_levels) * (wave > 0.3)
+        period, angle, warp = rng.uniform(3, 8), rng.uniform(0, np.pi), rng.uniform(8, 20)
+        grey -= rng.uniform(*print_levels) * guilloche((h, w), period, angle, warp)
     grey += rng.normal(0, rng.uniform(1, 6), grey.shape)
     if rng.random() < 0.5:
         grey = cv2.GaussianBlur(grey, (3, 3), rng.uniform(0.5, 1.0))

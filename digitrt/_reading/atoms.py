@@ -19,11 +19,10 @@ from .._cv import cv2
 from .._decision import Box
 from .._errors import ImageError
 from .._preprocess import (
-    FAINT_CONTRAST,
-    FAINT_SIGMAS,
     NOISE_LEVEL,
     UNEVEN_LEVEL,
     border_levels,
+    faint_on_clean_paper,
     flatten_light,
     halve,
     ink_relative_to,
@@ -83,7 +82,7 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
     if noise > NOISE_LEVEL:  # printed paper (a cheque): the print becomes paper, as in preprocess
         small = np.where(cv2.absdiff(small, np.full_like(small, background)) <= noise,
                          np.uint8(background), small)
-    elif FAINT_CONTRAST <= contrast < FAINT_INK and contrast >= FAINT_SIGMAS * spread / 1.35:
+    elif contrast < FAINT_INK and faint_on_clean_paper(contrast, spread):
         # faint ink on clean paper (a pencil, a light pen; preprocess's faint path): stretched
         # away from the paper until it is FAINT_INK from it
         stretched = background + (small.astype(np.float32) - background) * (FAINT_INK / contrast)
