@@ -25,15 +25,22 @@ from . import real, synth
 from .augment import augment_batch
 from .common import SEED
 from .fonts import HELD_OUT, TRAINING
-from .mix import measure, measure_real, printed_sets, real_validation_sets, test_sets
+from .mix import (
+    measure,
+    measure_real,
+    printed_sets,
+    real_validation_sets,
+    stretched_sets,
+    test_sets,
+)
 from .mnist import load_mnist
 
 
 def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None,  # type: ignore[no-untyped-def]
-            printed=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """`mix.measure` (and `mix.measure_real` on the real validation writers, and on `printed`,
-    `mix.printed_sets`, reported apart) on an ONNX model, rounded for the JSON (a model without
-    a not-a-digit output, v1, never rejects)."""
+            apart=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """`mix.measure` (and `mix.measure_real` on the real validation writers, and on each of
+    `apart`'s sets by name, e.g. "printed": `mix.printed_sets`, reported apart from them) on an
+    ONNX model, rounded for the JSON (a model without a not-a-digit output, v1, never rejects)."""
     cut = threshold(model)
 
     def outputs(x):  # type: ignore[no-untyped-def]
@@ -43,10 +50,12 @@ def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None,  # type
     r = measure(outputs, digit_sets, negatives, cut)
     if real_sets is not None:
         r["real_validation"] = measure_real(outputs, real_sets, cut)
-    if printed is not None:
-        r["real_validation"]["printed"] = {
-            k: {m: v[m] for m in ("best_guess", "rejected", "answered_right")}
-            for k, v in measure_real(outputs, printed, cut)["sets"].items()}
+    for key, sets in (apart or {}).items():
+        measured = measure_real(outputs, sets, cut)
+        r["real_validation"][key] = {
+            **{k: {m: v[m] for m in ("best_guess", "rejected", "answered_right")}
+               for k, v in measured["sets"].items()},
+            **{k: {"rejected": v} for k, v in measured["rejected"].items()}}
     for key in ("accuracy", "rejected", "ece"):
         r[key] = {k: round(v, 5) for k, v in r[key].items()}
     r["auroc"] = round(r["auroc"], 5)
@@ -164,13 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     val_idx, _ = real.writer_split(writers)
     real_sets = real_validation_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
                                      writers[val_idx], SEED + 5)
-    printed = printed_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
-                           writers[val_idx], SEED + 5)
+    apart = {"printed": printed_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
+                                     writers[val_idx], SEED + 5),
+             "stretched": stretched_sets(SEED + 5)}
     results = {}
     for spec in args.models:
         name, path = spec.split("=", 1)
         model = digitrt.Model(path)
-        results[name] = figures(model, digit_sets, negatives, real_sets, printed)
+        results[name] = figures(model, digit_sets, negatives, real_sets, apart)
         rejected, read_as, accepted = by_kind(model, kinds)
         results[name]["rejected_by_kind"], results[name]["accepted_as_by_kind"] = rejected, read_as
         if name == "cnn-int8":  # the default
