@@ -7,6 +7,12 @@ Writes models/evaluation.json, a reliability diagram (models/reliability.png) an
 sheets of what training draws (models/sheet_*.png). The test sets are the ones train.py reports
 (same seeds): MNIST test raw and on canvases, the unseen-style test and the not-a-digit test.
 A model without a not-a-digit output (v1) never rejects.
+
+    python -m training.evaluate --paired before.onnx after.onnx
+
+instead compares two models digit by digit on the real validation: per set and over the five
+sets pooled, how many digits only one of them reads right (best guess), the change in points and
+its paired standard error (`training.numbers.paired`, as the reader's runs are compared).
 """
 
 from __future__ import annotations
@@ -159,14 +165,40 @@ def contact_sheets(images, out: Path) -> None:  # type: ignore[no-untyped-def]
                     cv2.resize(sheet, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))
 
 
+def paired_figures(before: digitrt.Model, after: digitrt.Model, real_sets) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Two models' best guesses on each real validation set's digits, compared digit by digit
+    (`numbers.paired`), and over all the sets' digits pooled."""
+    from .numbers import paired
+
+    out, pooled_before, pooled_after = {}, [], []
+    for name, (x, y, _) in real_sets[0].items():
+        right = [list(map(bool, m.run_scored(x)[:, :10].argmax(1) == y)) for m in (before, after)]
+        out[name] = paired(*right)
+        pooled_before += right[0]
+        pooled_after += right[1]
+    out["pooled"] = paired(pooled_before, pooled_after)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+", metavar="NAME=PATH")
     parser.add_argument("--data", default=None, help="MNIST folder")
     parser.add_argument("--out", type=Path, default=Path("models"))
+    parser.add_argument("--paired", action="store_true",
+                        help="two model paths: compare them digit by digit on the real validation")
     args = parser.parse_args(argv)
     mnist = load_mnist(args.data, mirrors=())
+    if args.paired:
+        if len(args.models) != 2:
+            parser.error(f"--paired compares two models, got {len(args.models)}")
+        writers = real.mnist_writers()
+        held, _ = real.writer_split(writers)
+        sets = real_validation_sets(mnist.train_images[held], mnist.train_labels[held],
+                                    writers[held], SEED + 5)
+        print(json.dumps(paired_figures(*map(digitrt.Model, args.models), sets), indent=1))
+        return 0
     digit_sets, negatives = test_sets(mnist.test_images, mnist.test_labels, SEED)
     kinds = held_out_kinds(mnist.test_images, SEED)
     writers = real.mnist_writers()
