@@ -251,15 +251,16 @@ def test_the_training_mix_holds_real_writers(mnist):
     assert np.array_equal(y[kinds == mix.REAL], m.bitmap_labels[refs[kinds == mix.REAL]])
     x = m.batch(kinds[:64], refs[:64], np.random.default_rng(2))
     assert x.shape == (64, 28, 28, 1) and x.max() == 1.0
-    rng = np.random.default_rng(5)  # about STRETCHED_SHARE of real digits: stretched bitmaps
-
-    def stretched(image):  # binary, its ink box square (a stored bitmap keeps the digit's aspect)
-        ys, xs = np.nonzero(image != image[0, 0])
-        return (set(np.unique(image)) <= {0, 255}
-                and ys.max() - ys.min() == xs.max() - xs.min() >= 15)
-
-    share = np.mean([stretched(m.canvas(mix.REAL, int(r), rng)) for r in rng.integers(0, 2000, 2000)])
-    assert 0.5 * mix.STRETCHED_SHARE < share < 1.5 * mix.STRETCHED_SHARE
+    again = kinds >= mix.STRETCHED  # a share of the items once more, as stretched bitmaps
+    eligible = np.isin(kinds, mix.STRETCHED_KINDS)
+    assert again.sum() == round(mix.STRETCHED_SHARE * eligible.sum()) > 0
+    assert np.isin(kinds[again] - mix.STRETCHED, mix.STRETCHED_KINDS).all()
+    first = np.flatnonzero(again)[0]
+    twin = np.flatnonzero(eligible & (kinds == kinds[first] - mix.STRETCHED) & (refs == refs[first]))
+    assert len(twin) >= 1 and (y[twin] == y[first]).all()
+    image = m.canvas(int(kinds[first]), int(refs[first]), np.random.default_rng(5))
+    ys, xs = np.nonzero(image != image[0, 0])  # binary, its ink box square: stretched
+    assert set(np.unique(image)) <= {0, 255} and ys.max() - ys.min() == xs.max() - xs.min() >= 15
     base = mix.Mix(images, labels, 1, fonts=("caveat",), negatives=("scribble",), with_real=False)
     assert not np.isin(base.epoch(0)[0], (mix.REAL, mix.PEN, mix.OMNIGLOT)).any()
 
