@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -126,3 +127,23 @@ def test_window_states_are_distinct(qtbot, tmp_path):
     assert sure[0] == "4" and "confidence" in sure[1]
     if unsure.unsure:
         assert "Not sure" in window.verdict.text()
+
+
+def test_two_models_compared_digit_by_digit(recognizer, mnist_subset):
+    """training.evaluate's `--paired` figures: per set and pooled, the digits only one model
+    reads right; a model against itself differs nowhere, and against model v1 the counts add up
+    to the two models' accuracies."""
+    from digitrt import Model, preprocess
+    from training.evaluate import paired_figures
+
+    x = np.stack([preprocess(im) for im in mnist_subset.test_images[:300]])[..., None]
+    y = mnist_subset.test_labels[:300]
+    sets = ({"a": (x[:150], y[:150], np.zeros(150)), "b": (x[150:], y[150:], np.zeros(150))}, {})
+    same = paired_figures(recognizer.model, recognizer.model, sets)
+    assert same["pooled"]["only_before"] == same["pooled"]["only_now"] == 0
+    v1 = Model(Path(__file__).parent.parent / "benchmarks" / "baseline" / "digit_cnn_v1.onnx")
+    both = paired_figures(v1, recognizer.model, sets)
+    right = [int((m.run_scored(x)[:, :10].argmax(1) == y).sum()) for m in (v1, recognizer.model)]
+    pooled = both["pooled"]
+    assert pooled["numbers"] == 300 and pooled["only_now"] - pooled["only_before"] == right[1] - right[0]
+    assert sum(both[k]["only_before"] for k in "ab") == pooled["only_before"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 
@@ -131,6 +132,37 @@ def test_renderings_look_like_users_inputs():
         assert preprocess(image).max() > 0.99
 
 
+def test_a_stretched_bitmap_fills_its_16_px_box_in_both_directions():
+    """`real.stretched_bitmap` (Semeion's format): binary, 16 px plus a 0-2 px margin, upscaled
+    by a whole factor at times, the ink box filling the 16x16 box however narrow the digit (a
+    1 as wide as it is tall), paper white or, at times, black."""
+    rng = np.random.default_rng(3)
+    one = cv2.line(np.zeros((28, 28), np.uint8), (11, 24), (15, 4), 255, 2)  # a narrow slanted 1
+    inverted = 0
+    for _ in range(40):
+        image = real.stretched_bitmap(one, rng)
+        assert set(np.unique(image)) <= {0, 255}
+        paper = image[0, 0]
+        inverted += paper == 0
+        factor = next(f for f in (1, 2, 3, 4) if image.shape[0] / f in (16, 18, 20))
+        ys, xs = np.nonzero(image != paper)
+        assert ys.max() - ys.min() + 1 == 16 * factor == xs.max() - xs.min() + 1
+    assert 0 < inverted < 20
+
+
+def test_stretched_sets_are_the_forms_and_characters_in_that_format():
+    """`mix.stretched_sets`: optdigits' writer-independent forms with labels and writers, and
+    the Omniglot validation characters, each as the model sees it."""
+    from training import mix
+
+    (digits,), negatives = (list(s.values()) for s in mix.stretched_sets(seed=1))
+    x, y, w = digits
+    forms = real.optdigits("windep")
+    assert np.array_equal(y, forms.labels) and np.array_equal(w, forms.writers)
+    assert x.shape == (len(y), 28, 28, 1) and (x.max(axis=(1, 2, 3)) > 0.99).all()
+    assert len(negatives) == 1 and negatives[0].shape[1:] == (28, 28, 1)
+
+
 def test_a_document_crop_keeps_its_digit_central_and_paper_light(mnist):
     """A document crop: 2-D uint8, the paper lighter than the ink, faint at times but never
     blank to preprocess."""
@@ -219,6 +251,16 @@ def test_the_training_mix_holds_real_writers(mnist):
     assert np.array_equal(y[kinds == mix.REAL], m.bitmap_labels[refs[kinds == mix.REAL]])
     x = m.batch(kinds[:64], refs[:64], np.random.default_rng(2))
     assert x.shape == (64, 28, 28, 1) and x.max() == 1.0
+    again = kinds >= mix.STRETCHED  # a share of the items once more, as stretched bitmaps
+    eligible = np.isin(kinds, mix.STRETCHED_KINDS)
+    assert again.sum() == round(mix.STRETCHED_SHARE * eligible.sum()) > 0
+    assert np.isin(kinds[again] - mix.STRETCHED, mix.STRETCHED_KINDS).all()
+    first = np.flatnonzero(again)[0]
+    twin = np.flatnonzero(eligible & (kinds == kinds[first] - mix.STRETCHED) & (refs == refs[first]))
+    assert len(twin) >= 1 and (y[twin] == y[first]).all()
+    image = m.canvas(int(kinds[first]), int(refs[first]), np.random.default_rng(5))
+    ys, xs = np.nonzero(image != image[0, 0])  # binary, its ink box square: stretched
+    assert set(np.unique(image)) <= {0, 255} and ys.max() - ys.min() == xs.max() - xs.min() >= 15
     base = mix.Mix(images, labels, 1, fonts=("caveat",), negatives=("scribble",), with_real=False)
     assert not np.isin(base.epoch(0)[0], (mix.REAL, mix.PEN, mix.OMNIGLOT)).any()
 

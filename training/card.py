@@ -183,10 +183,13 @@ def real_writers(c: dict, evaluation: dict) -> list[str]:  # type: ignore[type-a
     for neg in evaluation[names[-1]]["real_validation"]["rejected"]:
         lines.append(f"| **{neg} rejected** (real drawn characters, held out) | " + " | ".join(
             pct(evaluation[n]["real_validation"]["rejected"][neg]) for n in names) + " |")
-    for s in evaluation[names[-1]]["real_validation"].get("printed", {}):
-        lines.append(f"| {s} (apart: deeper than the crops above; answered right) | " + " | ".join(
-            pct(evaluation[n]["real_validation"].get("printed", {}).get(s, {}).get("answered_right"))
-            for n in names) + " |")
+    for key, why in (("printed", "deeper than the crops above"),
+                     ("stretched", "Semeion's format, `mix.stretched_sets`")):
+        for s, f in evaluation[names[-1]]["real_validation"].get(key, {}).items():
+            figure = "answered right" if "answered_right" in f else "rejected"
+            lines.append(f"| {s} (apart: {why}; {figure}) | " + " | ".join(
+                pct(evaluation[n]["real_validation"].get(key, {}).get(s, {}).get(figure.replace(" ", "_")))
+                for n in names) + " |")
     lines += per_writer(evaluation, names)
     lines += ["", "Data (committed in `training/realdata/` with its licences; checksums in "
               "`SHA256SUMS` there):", "", *REAL_SOURCES]

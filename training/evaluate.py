@@ -7,6 +7,12 @@ Writes models/evaluation.json, a reliability diagram (models/reliability.png) an
 sheets of what training draws (models/sheet_*.png). The test sets are the ones train.py reports
 (same seeds): MNIST test raw and on canvases, the unseen-style test and the not-a-digit test.
 A model without a not-a-digit output (v1) never rejects.
+
+    python -m training.evaluate --paired before.onnx after.onnx
+
+instead compares two models digit by digit on the real validation: per set and over the five
+sets pooled, how many digits only one of them reads right (best guess), the change in points and
+its paired standard error (`training.numbers.paired`, as the reader's runs are compared).
 """
 
 from __future__ import annotations
@@ -25,15 +31,22 @@ from . import real, synth
 from .augment import augment_batch
 from .common import SEED
 from .fonts import HELD_OUT, TRAINING
-from .mix import measure, measure_real, printed_sets, real_validation_sets, test_sets
+from .mix import (
+    measure,
+    measure_real,
+    printed_sets,
+    real_validation_sets,
+    stretched_sets,
+    test_sets,
+)
 from .mnist import load_mnist
 
 
 def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None,  # type: ignore[no-untyped-def]
-            printed=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """`mix.measure` (and `mix.measure_real` on the real validation writers, and on `printed`,
-    `mix.printed_sets`, reported apart) on an ONNX model, rounded for the JSON (a model without
-    a not-a-digit output, v1, never rejects)."""
+            apart=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """`mix.measure` (and `mix.measure_real` on the real validation writers, and on each of
+    `apart`'s sets by name, e.g. "printed": `mix.printed_sets`, reported apart from them) on an
+    ONNX model, rounded for the JSON (a model without a not-a-digit output, v1, never rejects)."""
     cut = threshold(model)
 
     def outputs(x):  # type: ignore[no-untyped-def]
@@ -43,10 +56,12 @@ def figures(model: digitrt.Model, digit_sets, negatives, real_sets=None,  # type
     r = measure(outputs, digit_sets, negatives, cut)
     if real_sets is not None:
         r["real_validation"] = measure_real(outputs, real_sets, cut)
-    if printed is not None:
-        r["real_validation"]["printed"] = {
-            k: {m: v[m] for m in ("best_guess", "rejected", "answered_right")}
-            for k, v in measure_real(outputs, printed, cut)["sets"].items()}
+    for key, sets in (apart or {}).items():
+        measured = measure_real(outputs, sets, cut)
+        r["real_validation"][key] = {
+            **{k: {m: v[m] for m in ("best_guess", "rejected", "answered_right")}
+               for k, v in measured["sets"].items()},
+            **{k: {"rejected": v} for k, v in measured["rejected"].items()}}
     for key in ("accuracy", "rejected", "ece"):
         r[key] = {k: round(v, 5) for k, v in r[key].items()}
     r["auroc"] = round(r["auroc"], 5)
@@ -150,27 +165,54 @@ def contact_sheets(images, out: Path) -> None:  # type: ignore[no-untyped-def]
                     cv2.resize(sheet, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))
 
 
+def paired_figures(before: digitrt.Model, after: digitrt.Model, real_sets) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Two models' best guesses on each real validation set's digits, compared digit by digit
+    (`numbers.paired`), and over all the sets' digits pooled."""
+    from .numbers import paired
+
+    out, pooled_before, pooled_after = {}, [], []
+    for name, (x, y, _) in real_sets[0].items():
+        right = [list(map(bool, m.run_scored(x)[:, :10].argmax(1) == y)) for m in (before, after)]
+        out[name] = paired(*right)
+        pooled_before += right[0]
+        pooled_after += right[1]
+    out["pooled"] = paired(pooled_before, pooled_after)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+", metavar="NAME=PATH")
     parser.add_argument("--data", default=None, help="MNIST folder")
     parser.add_argument("--out", type=Path, default=Path("models"))
+    parser.add_argument("--paired", action="store_true",
+                        help="two model paths: compare them digit by digit on the real validation")
     args = parser.parse_args(argv)
     mnist = load_mnist(args.data, mirrors=())
+    if args.paired:
+        if len(args.models) != 2:
+            parser.error(f"--paired compares two models, got {len(args.models)}")
+        writers = real.mnist_writers()
+        held, _ = real.writer_split(writers)
+        sets = real_validation_sets(mnist.train_images[held], mnist.train_labels[held],
+                                    writers[held], SEED + 5)
+        print(json.dumps(paired_figures(*map(digitrt.Model, args.models), sets), indent=1))
+        return 0
     digit_sets, negatives = test_sets(mnist.test_images, mnist.test_labels, SEED)
     kinds = held_out_kinds(mnist.test_images, SEED)
     writers = real.mnist_writers()
     val_idx, _ = real.writer_split(writers)
     real_sets = real_validation_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
                                      writers[val_idx], SEED + 5)
-    printed = printed_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
-                           writers[val_idx], SEED + 5)
+    apart = {"printed": printed_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
+                                     writers[val_idx], SEED + 5),
+             "stretched": stretched_sets(SEED + 5)}
     results = {}
     for spec in args.models:
         name, path = spec.split("=", 1)
         model = digitrt.Model(path)
-        results[name] = figures(model, digit_sets, negatives, real_sets, printed)
+        results[name] = figures(model, digit_sets, negatives, real_sets, apart)
         rejected, read_as, accepted = by_kind(model, kinds)
         results[name]["rejected_by_kind"], results[name]["accepted_as_by_kind"] = rejected, read_as
         if name == "cnn-int8":  # the default

@@ -51,10 +51,15 @@ REAL_SHARE, PEN_SHARE, OMNIGLOT_SHARE = 0.20, 0.13, 0.12  # run H; run G: 0.10, 
 # the rest go on a random canvas like every other item.
 SCANNED_SHARE, BITMAP_SHARE = 0.3, 0.15
 DOCUMENT_SHARE = 0.15  # of MNIST and real digits: cropped from a scanned document instead
+# of real and MNIST-like digits and of Omniglot's characters: drawn once more per epoch as a
+# binary bitmap stretched to fill its 16x16 box (real.stretched_bitmap: Semeion's format; run P3)
+STRETCHED_SHARE = 0.05
 
 # Item kinds: what `field` draws for (kind, ref).
 MNIST, STROKES, STYLED, FONT, TEMPLATE, NEGATIVE, REAL, PEN, OMNIGLOT = range(9)
 DIGIT_KINDS = (MNIST, STROKES, STYLED, REAL)  # the kinds a document crop is made of
+STRETCHED_KINDS = (*DIGIT_KINDS, PEN, OMNIGLOT)  # the kinds drawn again as stretched bitmaps
+STRETCHED = 100  # an item's kind + STRETCHED: that item again, as a stretched bitmap
 TEMPLATE_NAMES = tuple(synth.TEMPLATES)
 
 
@@ -133,6 +138,11 @@ class Mix:
                                  self.bitmap_labels[real_refs] if self.with_real else real_refs[:0],
                                  self.pen_labels[pens] if self.with_real else real_refs[:0],
                                  np.full(len(omniglot), NOT_A_DIGIT)]).astype(np.uint8)
+        if self.with_real:  # a share of the items once more, as stretched bitmaps
+            eligible = np.flatnonzero(np.isin(all_kinds, STRETCHED_KINDS))
+            again = rng.choice(eligible, round(STRETCHED_SHARE * len(eligible)), replace=False)
+            all_kinds = np.concatenate([all_kinds, all_kinds[again] + STRETCHED])
+            refs, labels = np.concatenate([refs, refs[again]]), np.concatenate([labels, labels[again]])
         order = rng.permutation(len(all_kinds))
         return all_kinds[order], refs[order], labels[order]
 
@@ -159,9 +169,14 @@ class Mix:
 
     def canvas(self, kind: int, ref: int, rng: np.random.Generator) -> U8:
         """One item as a user's input: a real bitmap scanned or as stored, a digit cropped from a
-        document, or (most items) its field on a random canvas (augment.render_on_canvas)."""
+        document, an item drawn again as a stretched bitmap (kind + STRETCHED), or (most items)
+        its field on a random canvas (augment.render_on_canvas)."""
         if kind < 0:  # a user's own drawing: train.py puts it in after preprocessing
             return np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
+        if kind >= STRETCHED:
+            kind -= STRETCHED
+            return real.stretched_bitmap(self.bitmaps[ref] * np.uint8(255) if kind == REAL
+                                         else self.field(kind, ref), rng)
         if kind == REAL:
             r = rng.random()
             if r < SCANNED_SHARE:
@@ -314,6 +329,22 @@ def printed_sets(images: U8, labels: npt.NDArray[np.uint8], writers: npt.NDArray
     return {name: (np.stack([preprocess(real.document_crop(f, rng, images, levels, printed=1.0))
                              for f in images[:n]])[..., None], labels[:n], writers[:n])
             for name, levels in PRINTED.items()}, {}
+
+
+def stretched_sets(seed: int) -> RealSets:
+    """Reported apart from the real validation's mean: optdigits' writer-independent forms and
+    the Omniglot validation characters (look-alikes apart) as binary bitmaps stretched to fill
+    their 16x16 box (`real.stretched_bitmap`, Semeion's format), as `measure_real` takes them."""
+    rng = np.random.default_rng([seed, 406])
+    windep = real.optdigits("windep")
+    forms = [preprocess(real.stretched_bitmap(b * np.uint8(255), rng)) for b in windep.images]
+    drawings = real.omniglot(real.OMNIGLOT_VALIDATION, lookalikes=False)
+    names = ", ".join(real.OMNIGLOT_VALIDATION)
+    return ({"optdigits forms, 16x16 stretched bitmaps": (np.stack(forms)[..., None], windep.labels,
+                                                          windep.writers)},
+            {f"Omniglot {names} (look-alikes apart), 16x16 stretched bitmaps": np.stack(
+                [preprocess(real.stretched_bitmap(real.omniglot_field(d, rng), rng))
+                 for d in drawings])[..., None]})
 
 
 def measure_real(outputs: Outputs, sets: RealSets, threshold: float) -> dict:  # type: ignore[type-arg]

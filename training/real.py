@@ -160,6 +160,28 @@ def small_bitmap(bitmap: U8) -> U8:
     return np.pad((1 - bitmap) * np.uint8(255), 2, constant_values=255)
 
 
+STRETCHED_SIZE = 16  # Semeion's box
+
+
+def stretched_bitmap(ink: U8, rng: Rng) -> U8:
+    """A digit as some scanned collections store it (Semeion's Italian writers: #32's "small
+    binary bitmaps"): its ink box (`ink`: 0-255, ink bright) stretched to fill a 16x16 box in
+    both directions, its aspect lost, made binary at half grey; stored black on white (a
+    quarter white on black) with 0-2 px of margin, half of them upscaled 2-4x blockily."""
+    ys, xs = np.nonzero(ink > 127)
+    if len(ys):
+        ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    grey = cv2.resize(ink.astype(np.float32), (STRETCHED_SIZE, STRETCHED_SIZE),
+                      interpolation=cv2.INTER_AREA)
+    inverted = rng.random() < 0.25
+    image = np.where((grey > 127) != inverted, 0, 255).astype(np.uint8)
+    image = np.pad(image, int(rng.integers(0, 3)), constant_values=0 if inverted else 255)
+    if rng.random() < 0.5:
+        factor = int(rng.integers(2, 5))
+        image = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+    return image
+
+
 # ---------------------------------------------------------------- pendigits
 
 
