@@ -89,6 +89,17 @@ def test_model_card_quotes_the_files_it_describes():
         assert f"{100 * report['accuracy']['mnist_test']:.2f} %" in card
         for plot in ("curves", "confusion", "errors"):
             assert (MODELS / f"digit_{kind}_{plot}.png").is_file()
+    lines = card.splitlines()
+    table = lines[lines.index(next(line for line in lines if line.startswith("| |"))):]
+    header = table[0]
+    rows = [next(line for line in table if line.startswith(start))
+            for start in ("| ONNX file size", "| **MNIST test accuracy**")]
+    files = re.findall(r"\(`(digit_\w+\.onnx)`\)", header)
+    sizes, accuracies = ([cell.strip() for cell in row.split("|")[2:-1]] for row in rows)
+    for file, size, accuracy in zip(files, sizes, accuracies, strict=True):  # columns as headed
+        assert size == f"{(MODELS / file).stat().st_size / 1024:.0f} KB", file
+        report = json.loads((MODELS / file.replace(".onnx", ".json")).read_text())
+        assert accuracy == f"**{100 * report['accuracy']['mnist_test']:.2f} %**", file
 
 
 @pytest.mark.slow
