@@ -163,6 +163,24 @@ def test_stretched_sets_are_the_forms_and_characters_in_that_format():
     assert len(negatives) == 1 and negatives[0].shape[1:] == (28, 28, 1)
 
 
+def test_a_sparse_drawing_is_a_few_straight_strokes_of_the_bitmap():
+    """`real.sparse_drawing`: a form's digit redrawn with a few straight strokes, black on a
+    100 px white canvas, its ink where the bitmap's is; `mix.sparse_sets` holds the 13
+    writer-independent writers' forms so, with labels and writers."""
+    from training import mix
+
+    forms = real.optdigits("windep")
+    image = real.sparse_drawing(forms.images[0])
+    assert image.shape == (100, 100) and image.dtype == np.uint8 and image[0, 0] == 255
+    ink = image[18:82, 18:82] < 128  # the 64 px digit on its margin
+    bitmap = cv2.resize(forms.images[0], (64, 64), interpolation=cv2.INTER_NEAREST)
+    near = cv2.dilate(bitmap, np.ones((13, 13), np.uint8)) > 0  # a cut strays up to 5 px
+    assert ink.sum() > 100 and (ink & near).sum() >= 0.98 * (image < 128).sum()
+    (x, y, w), = mix.sparse_sets()[0].values()
+    assert np.array_equal(y, forms.labels) and np.array_equal(w, forms.writers)
+    assert x.shape == (len(y), 28, 28, 1)
+
+
 def test_a_document_crop_keeps_its_digit_central_and_paper_light(mnist):
     """A document crop: 2-D uint8, the paper lighter than the ink, faint at times but never
     blank to preprocess."""

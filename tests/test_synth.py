@@ -63,3 +63,34 @@ def test_icons_are_pinned_isc_licensed_and_leave_out_held_out_kinds():
         assert points.min() >= -1 and points.max() <= 25, name
     assert icons.held_out_kind("heart", []) and icons.held_out_kind("castle", ["home"])
     assert "icon" in synth.TRAINING_NEGATIVES and "icon" not in synth.BASE_NEGATIVES
+
+
+def test_skeleton_paths_follow_each_stroke_between_junctions():
+    """A T's skeleton: three paths (the bar's two halves and the stem), each in order from its
+    end, each reaching into the junction (the pixels with three neighbours or more), together
+    every pixel but the junction's centre, which the pen's width covers."""
+    skel = np.zeros((20, 20), bool)
+    skel[3, 3:16] = True  # the bar
+    skel[4:17, 9] = True  # the stem, meeting the bar at (x, y) = (9, 3)
+    paths = synth.skeleton_paths(skel)
+    assert sorted(len(p) for p in paths) == [6, 6, 13]
+    for p in paths:
+        assert (np.abs(np.diff(p, axis=0)).max(axis=1) == 1).all()  # neighbours, in order
+        assert np.hypot(*(p[[0, -1]] - (9, 3)).T).min() <= 1.5  # one end at the junction
+    drawn = {tuple(q) for p in paths for q in p.astype(int)}
+    assert drawn == {(x, y) for y, x in zip(*np.nonzero(skel), strict=True)} - {(9, 3)}
+
+
+def test_sparse_segments_cut_paths_to_a_few_straight_strokes():
+    """A quarter circle's skeleton becomes 2-4 straight strokes; a straight line, one."""
+    rng = np.random.default_rng(0)
+    arc = np.zeros((28, 28), bool)
+    t = np.linspace(0, np.pi / 2, 60)
+    arc[np.round(4 + 18 * np.sin(t)).astype(int), np.round(4 + 18 * np.cos(t)).astype(int)] = True
+    line = np.zeros((28, 28), bool)
+    line[5:23, 14] = True
+    assert 2 <= len(synth.sparse_segments(synth.skeletonize(arc[None].astype(np.uint8) * 255)[0],
+                                          rng)) <= 4
+    assert len(synth.sparse_segments(line, rng)) == 1
+    sparse = synth.redraw(synth.skeletonize(arc[None].astype(np.uint8) * 255)[0], rng, sparse=True)
+    assert sparse.shape == (28, 28) and sparse.max() > 200

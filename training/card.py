@@ -186,7 +186,8 @@ def real_writers(c: dict, evaluation: dict) -> list[str]:  # type: ignore[type-a
         lines.append(f"| **{neg} rejected** (real drawn characters, held out) | " + " | ".join(
             pct(evaluation[n]["real_validation"]["rejected"][neg]) for n in names) + " |")
     for key, why in (("printed", "deeper than the crops above"),
-                     ("stretched", "Semeion's format, `mix.stretched_sets`")):
+                     ("stretched", "Semeion's format, `mix.stretched_sets`"),
+                     ("sparse", "a sparsely sampled pen, `mix.sparse_sets`")):
         for s, f in evaluation[names[-1]]["real_validation"].get(key, {}).items():
             figure = "answered right" if "answered_right" in f else "rejected"
             lines.append(f"| {s} (apart: {why}; {figure}) | " + " | ".join(

@@ -36,6 +36,7 @@ from .mix import (
     measure_real,
     printed_sets,
     real_validation_sets,
+    sparse_sets,
     stretched_sets,
     test_sets,
 )
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                                      writers[val_idx], SEED + 5)
     apart = {"printed": printed_sets(mnist.train_images[val_idx], mnist.train_labels[val_idx],
                                      writers[val_idx], SEED + 5),
-             "stretched": stretched_sets(SEED + 5)}
+             "stretched": stretched_sets(SEED + 5), "sparse": sparse_sets()}
     results = {}
     for spec in args.models:
         name, path = spec.split("=", 1)

@@ -353,6 +353,15 @@ def stretched_sets(seed: int) -> RealSets:
                  for d in drawings])[..., None]})
 
 
+def sparse_sets() -> RealSets:
+    """Reported apart from the real validation's mean: optdigits' writer-independent forms
+    redrawn as a sparsely sampled pen draws them (`real.sparse_drawing`), as `measure_real`
+    takes them."""
+    windep = real.optdigits("windep")
+    forms = np.stack([preprocess(real.sparse_drawing(b)) for b in windep.images])[..., None]
+    return {"optdigits forms, sparse pen strokes": (forms, windep.labels, windep.writers)}, {}
+
+
 def measure_real(outputs: Outputs, sets: RealSets, threshold: float) -> dict:  # type: ignore[type-arg]
     """A model's figures on real writers: per set the best guess's accuracy, the share rejected
     at `threshold`, the answer's accuracy (right and not rejected), the worst writer's best-guess

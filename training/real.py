@@ -182,6 +182,23 @@ def stretched_bitmap(ink: U8, rng: Rng) -> U8:
     return image
 
 
+SPARSE_EPSILON = 5.0  # px at 64 px: about 8 % of the digit's height
+
+
+def sparse_drawing(bitmap: U8, epsilon: float = SPARSE_EPSILON) -> U8:
+    """A stored bitmap (1 = ink) redrawn as a sparsely sampled pen draws it: at 64 px, its
+    skeleton's paths cut to straight strokes (Douglas-Peucker at `epsilon` px), a 4 px round
+    pen, black on a 100 px white canvas."""
+    big = cv2.resize(bitmap * np.uint8(255), (64, 64), interpolation=cv2.INTER_LINEAR)
+    canvas = np.full((100, 100), 255, np.uint8)
+    for path in synth.skeleton_paths(synth.skeletonize(big[None])[0]):
+        points = path.astype(np.int32)[:, None]
+        if len(points) > 2:
+            points = cv2.approxPolyDP(points, epsilon, False)
+        cv2.polylines(canvas, [points + 18], False, 0, 4, cv2.LINE_AA)
+    return canvas
+
+
 # ---------------------------------------------------------------- pendigits
 
 
