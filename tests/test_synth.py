@@ -80,17 +80,3 @@ def test_skeleton_paths_follow_each_stroke_between_junctions():
     drawn = {tuple(q) for p in paths for q in p.astype(int)}
     assert drawn == {(x, y) for y, x in zip(*np.nonzero(skel), strict=True)} - {(9, 3)}
 
-
-def test_sparse_segments_cut_paths_to_a_few_straight_strokes():
-    """A quarter circle's skeleton becomes 2-4 straight strokes; a straight line, one."""
-    rng = np.random.default_rng(0)
-    arc = np.zeros((28, 28), bool)
-    t = np.linspace(0, np.pi / 2, 60)
-    arc[np.round(4 + 18 * np.sin(t)).astype(int), np.round(4 + 18 * np.cos(t)).astype(int)] = True
-    line = np.zeros((28, 28), bool)
-    line[5:23, 14] = True
-    assert 2 <= len(synth.sparse_segments(synth.skeletonize(arc[None].astype(np.uint8) * 255)[0],
-                                          rng)) <= 4
-    assert len(synth.sparse_segments(line, rng)) == 1
-    sparse = synth.redraw(synth.skeletonize(arc[None].astype(np.uint8) * 255)[0], rng, sparse=True)
-    assert sparse.shape == (28, 28) and sparse.max() > 200
