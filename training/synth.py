@@ -177,11 +177,13 @@ def crossbar_7(points: npt.NDArray[np.float64], rng: Rng) -> list[list[tuple[flo
 
 
 def flag_1(points: npt.NDArray[np.float64], rng: Rng) -> list[list[tuple[float, float]]]:
-    """A long up-stroke flag from the 1's top, and sometimes a base (European 1)."""
+    """A long up-stroke flag into the 1's top, and sometimes a base (European 1). The flag rises
+    at 35-70 degrees: a flatter one is a 7's bar to any reader (run V, training/HISTORY.md)."""
     top = points[points[:, 1].argmin()]
     bottom = points[points[:, 1].argmax()]
     height = bottom[1] - top[1]
-    strokes = [[(top[0] - rng.uniform(0.2, 0.45) * height, top[1] + rng.uniform(0.15, 0.4) * height),
+    length, angle = rng.uniform(0.2, 0.45) * height, math.radians(rng.uniform(35, 70))
+    strokes = [[(top[0] - length * math.cos(angle), top[1] + length * math.sin(angle)),
                 (float(top[0]), float(top[1]))]]
     if rng.random() < 0.4:
         half = rng.uniform(0.15, 0.3) * height
@@ -260,8 +262,8 @@ TEMPLATES: dict[str, tuple[int, list[list[tuple[float, float]]]]] = {
     # a 4 with an open top: the left stroke does not meet the stem
     "open 4": (4, [[(0.25, 0.0), (0.12, 0.6), (0.9, 0.6)], [(0.7, 0.05), (0.68, 1.0)]]),
     "crossed 7": (7, [[(0.1, 0.05), (0.9, 0.0), (0.45, 1.0)], [(0.4, 0.5), (0.85, 0.48)]]),
-    "flagged 1": (1, [[(0.25, 0.3), (0.6, 0.0), (0.58, 1.0)]]),
-    "flagged 1 with base": (1, [[(0.25, 0.3), (0.6, 0.0), (0.58, 1.0)], [(0.3, 1.0), (0.85, 1.0)]]),
+    "flagged 1": (1, [[(0.36, 0.3), (0.6, 0.0), (0.58, 1.0)]]),
+    "flagged 1 with base": (1, [[(0.36, 0.3), (0.6, 0.0), (0.58, 1.0)], [(0.3, 1.0), (0.85, 1.0)]]),
     "curled 9": (9, [[*_arc(0.5, 0.27, 0.32, 0.27, 0, 360, 16), (0.8, 0.3),
                       *_arc(0.55, 0.8, 0.25, 0.2, 0, 150, 8)]]),
     "slashed 0": (0, [_arc(0.5, 0.5, 0.32, 0.48, 0, 360, 20), [(0.2, 0.95), (0.8, 0.05)]]),
