@@ -19,6 +19,7 @@ from .common import (
     EPOCHS,
     FALSE_REJECTION,
     MLP_UNITS,
+    SEED,
     WEIGHT_DECAY,
 )
 
@@ -278,7 +279,8 @@ def data_sources(c: dict) -> list[str]:  # type: ignore[type-arg]
         "(Zhang-Suen), moved by a smooth random field, redrawn with a round pen of a canvas's or "
         "a finger's width, sometimes broken or overshooting (`training/synth.py`). AdamW "
         f"(weight decay {WEIGHT_DECAY:g}), batch {BATCH}, one warm-up epoch then cosine decay, cross-entropy "
-        f"over eleven classes, seed {c['seed']} (TensorFlow op determinism on); "
+        f"over eleven classes, seed {SEED} (the first stage) and {c['seed']} (the second), "
+        "TensorFlow op determinism on; "
         f"{c['train_images']:,} items per epoch.",
         "",
         "**Two stages.** The first stage (`python -m training.train --base`) trains from scratch "
