@@ -54,10 +54,6 @@ DOCUMENT_SHARE = 0.15  # of MNIST and real digits: cropped from a scanned docume
 # of real and MNIST-like digits and of Omniglot's characters: drawn once more per epoch as a
 # binary bitmap stretched to fill its 16x16 box (real.stretched_bitmap: Semeion's format; run P3)
 STRETCHED_SHARE = 0.05
-# of the second stage's pen-stroke redraws and pendigits digits: drawn as a sparsely sampled pen
-# draws them, a few straight strokes (synth.sparse_segments; pendigits' 8 points joined) (run X;
-# run Q's 0.3 failed three of the suite's model bars)
-SPARSE_SHARE = 0.15
 
 # Item kinds: what `field` draws for (kind, ref).
 MNIST, STROKES, STYLED, FONT, TEMPLATE, NEGATIVE, REAL, PEN, OMNIGLOT = range(9)
@@ -87,12 +83,9 @@ class Mix:
         rng = np.random.default_rng([seed, 11])
         skeletons = np.concatenate([synth.skeletonize(images[i : i + 5000])
                                     for i in range(0, n, 5000)])
-        sparse = rng.random(n) < SPARSE_SHARE if with_real else np.zeros(n, bool)
-        self.strokes = np.stack([synth.redraw(s, rng, sparse=bool(f))
-                                 for s, f in zip(skeletons, sparse, strict=True)])
+        self.strokes = np.stack([synth.redraw(s, rng) for s in skeletons])
         self.styled_index = np.flatnonzero(np.isin(labels, list(synth.STYLE_BY_DIGIT)))
-        self.styled = np.stack([synth.redraw(skeletons[i], rng, synth.STYLE_BY_DIGIT[int(labels[i])],
-                                             sparse=bool(sparse[i]))
+        self.styled = np.stack([synth.redraw(skeletons[i], rng, synth.STYLE_BY_DIGIT[int(labels[i])])
                                 for i in self.styled_index]) if len(self.styled_index) else None
         font_digits = rng.integers(0, 10, round(POOL * self.n_fonts))
         self.fonts = [synth.font_digit(str(rng.choice(fonts)), int(d), rng) for d in font_digits]
@@ -112,7 +105,7 @@ class Mix:
             self.bitmap_labels = np.concatenate([b.labels for b in bitmaps])
             self.bitmap_fields = np.stack([real.bitmap_field(b) for b in self.bitmaps])
             points, self.pen_labels = real.pendigits()
-            self.pens = np.stack([real.pen_field(p, int(d), rng, sparse=rng.random() < SPARSE_SHARE)
+            self.pens = np.stack([real.pen_field(p, int(d), rng)
                                   for p, d in zip(points, self.pen_labels, strict=True)])
             drawings = real.omniglot(real.OMNIGLOT_TRAINING)
             self.omniglot = np.stack([real.omniglot_field(real.novel_character(d, drawings, rng), rng)

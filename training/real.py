@@ -215,10 +215,9 @@ def pendigits() -> tuple[npt.NDArray[np.float64], U8]:
 ASPECT = (0.80, 0.35, 0.80, 0.75, 0.80, 0.75, 0.75, 0.75, 0.75, 0.70)
 
 
-def pen_field(points: npt.NDArray[np.float64], label: int, rng: Rng, sparse: bool = False) -> U8:
+def pen_field(points: npt.NDArray[np.float64], label: int, rng: Rng) -> U8:
     """Eight pen points drawn as a finger or pen draws them: a smooth curve through them
-    (Catmull-Rom), the class's usual width, slight slant, a round pen; `sparse`: the points
-    joined by straight strokes, as pendigits' file gives them."""
+    (Catmull-Rom), the class's usual width, slight slant, a round pen."""
     p = points.copy()
     p[:, 1] = 100 - p[:, 1]  # y grows downwards on a canvas
     p[:, 0] *= ASPECT[label] * np.exp(rng.uniform(-0.2, 0.2))
@@ -230,7 +229,7 @@ def pen_field(points: npt.NDArray[np.float64], label: int, rng: Rng, sparse: boo
         curve.extend(0.5 * (2 * b + (c - a) * t + (2 * a - 5 * b + 4 * c - d) * t ** 2
                             + (3 * b - a - 3 * c + d) * t ** 3)[1:])
     curve.append(p[-1])
-    pts = p if sparse else np.asarray(curve)
+    pts = np.asarray(curve)
     lo, hi = pts.min(0), pts.max(0)
     pts = (pts - lo) * (20 / max(1e-6, float((hi - lo).max()))) + 4
     return synth.to_field(synth.draw_segments(synth.polyline_segments([tuple(q) for q in pts]),

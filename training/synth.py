@@ -105,16 +105,6 @@ def skeleton_paths(skel: npt.NDArray[np.bool_]) -> list[npt.NDArray[np.float64]]
     return paths
 
 
-def sparse_segments(skel: npt.NDArray[np.bool_], rng: Rng) -> npt.NDArray[np.float64]:
-    """The skeleton's paths cut to a few straight strokes (Douglas-Peucker, 0.8-2 px), as a pen
-    sampled sparsely draws them (a finger on a slow touchscreen, a tablet file's few points)."""
-    epsilon = rng.uniform(0.8, 2.0)
-    segments = [polyline_segments(cv2.approxPolyDP(path.astype(np.float32)[:, None], epsilon,
-                                                   False)[:, 0].tolist())
-                for path in skeleton_paths(skel) if len(path) > 1]
-    return np.concatenate(segments) if segments else np.zeros((0, 4))
-
-
 # ---------------------------------------------------------------- drawing
 
 
@@ -228,11 +218,9 @@ STYLES: dict[str, tuple[int, Callable[..., list[list[tuple[float, float]]]]]] = 
 STYLE_BY_DIGIT = {digit: name for name, (digit, _) in STYLES.items()}
 
 
-def redraw(skeleton: npt.NDArray[np.bool_], rng: Rng, style: str | None = None,
-           sparse: bool = False) -> U8:
-    """An MNIST digit's skeleton drawn again as pen strokes (see the module docstring);
-    `sparse`: its paths cut to a few straight strokes (`sparse_segments`)."""
-    segments = sparse_segments(skeleton, rng) if sparse else skeleton_segments(skeleton)
+def redraw(skeleton: npt.NDArray[np.bool_], rng: Rng, style: str | None = None) -> U8:
+    """An MNIST digit's skeleton drawn again as pen strokes (see the module docstring)."""
+    segments = skeleton_segments(skeleton)
     if not len(segments):
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
     field = smooth_field(rng, rng.uniform(0.3, 1.2))
