@@ -255,6 +255,8 @@ def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n
             for a in np.linspace(start, end, n)]
 
 
+# A 1's flag and stem in one stroke; the flag rises at 40 degrees or more after shear and stretch.
+_FLAGGED_1 = [(0.36, 0.3), (0.6, 0.0), (0.58, 1.0)]
 TEMPLATES: dict[str, tuple[int, list[list[tuple[float, float]]]]] = {
     # a 4 whose top is a curve running into the bar (read as 9 or 6 by v1)
     "curved-top 4": (4, [[*_arc(0.55, 0.42, 0.35, 0.42, 250, 160, 8), (0.2, 0.62), (0.95, 0.62)],
@@ -262,8 +264,8 @@ TEMPLATES: dict[str, tuple[int, list[list[tuple[float, float]]]]] = {
     # a 4 with an open top: the left stroke does not meet the stem
     "open 4": (4, [[(0.25, 0.0), (0.12, 0.6), (0.9, 0.6)], [(0.7, 0.05), (0.68, 1.0)]]),
     "crossed 7": (7, [[(0.1, 0.05), (0.9, 0.0), (0.45, 1.0)], [(0.4, 0.5), (0.85, 0.48)]]),
-    "flagged 1": (1, [[(0.36, 0.3), (0.6, 0.0), (0.58, 1.0)]]),
-    "flagged 1 with base": (1, [[(0.36, 0.3), (0.6, 0.0), (0.58, 1.0)], [(0.3, 1.0), (0.85, 1.0)]]),
+    "flagged 1": (1, [_FLAGGED_1]),
+    "flagged 1 with base": (1, [_FLAGGED_1, [(0.3, 1.0), (0.85, 1.0)]]),
     "curled 9": (9, [[*_arc(0.5, 0.27, 0.32, 0.27, 0, 360, 16), (0.8, 0.3),
                       *_arc(0.55, 0.8, 0.25, 0.2, 0, 150, 8)]]),
     "slashed 0": (0, [_arc(0.5, 0.5, 0.32, 0.48, 0, 360, 20), [(0.2, 0.95), (0.8, 0.05)]]),
