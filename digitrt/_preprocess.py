@@ -128,7 +128,11 @@ def find_ink(grey: GreyImage, *, evened: bool = False) -> Ink | None:
         return Ink(small, factor, without_edge_clutter(small, background, box, noise), background,
                    grey, noise)
     faint = faint_ink_box(small, background, spread)
-    return None if faint is None else Ink(small, factor, faint[0], background, grey, faint[1])
+    if faint is None:
+        return None
+    box, noise = faint  # rules and neighbours' pieces at the crop's edge are no digit either
+    return Ink(small, factor, without_edge_clutter(small, background, box, noise), background,
+               grey, noise)
 
 
 def normalize_ink(ink: Ink) -> FloatImage:
