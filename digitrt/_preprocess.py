@@ -127,7 +127,7 @@ def find_ink(grey: GreyImage, *, evened: bool = False) -> Ink | None:
     if box is not None:
         return Ink(small, factor, without_edge_clutter(small, background, box, noise), background,
                    grey, noise)
-    faint = faint_ink_box(small, background, spread)
+    faint = faint_ink_box(small, background)
     if faint is None:
         return None
     box, noise = faint  # rules and neighbours' pieces at the crop's edge are no digit either
@@ -348,23 +348,27 @@ def faint_on_clean_paper(contrast: float, spread: int) -> bool:
     return contrast >= max(FAINT_CONTRAST, FAINT_SIGMAS * spread / 1.35)
 
 
-def faint_ink_box(grey: GreyImage, background: int, spread: int) -> tuple[Box, int] | None:
+def faint_ink_box(grey: GreyImage, background: int) -> tuple[Box, int] | None:
     """The box of ink too faint for `ink_box`, and the noise level to remove with it; or None.
 
-    Faint ink counts when its contrast is at least FAINT_CONTRAST and FAINT_SIGMAS times the
-    paper's noise (the border's interquartile range / 1.35 estimates its sigma), or, on paper
-    with a printed texture (a cheque's security print: an interquartile range that is pattern,
-    not noise), when it lies FAINT_CONTRAST beyond the texture's darkest and lightest levels
-    (the border's 1st and 99th percentiles). And it must form strokes: components smaller than
-    a tenth of the largest (specks) are left out of the box, and the largest must have
-    FAINT_MIN_PIXELS.
+    The paper is judged by the border's quietest side (least interquartile range): a print or
+    noise runs along all four sides, a printed rule or a neighbour's piece rarely does, and a
+    rule along a whole side is over a quarter of the border. Faint ink counts when its contrast
+    is at least FAINT_CONTRAST and FAINT_SIGMAS times the paper's noise (that side's
+    interquartile range / 1.35 estimates its sigma), or, on paper with a printed texture (a
+    cheque's security print: an interquartile range that is pattern, not noise), when it lies
+    FAINT_CONTRAST beyond the texture's darkest and lightest levels (that side's 1st and 99th
+    percentiles). And it must form strokes: components smaller than a tenth of the largest
+    (specks) are left out of the box, and the largest must have FAINT_MIN_PIXELS.
     """
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
     contrast = max(background - darkest, lightest - background)
-    if faint_on_clean_paper(contrast, spread):
+    low, q1, q3, high = min((np.percentile(side, [1, 25, 75, 99])
+                             for side in (grey[0], grey[-1], grey[:, 0], grey[:, -1])),
+                            key=lambda p: p[2] - p[1])
+    if faint_on_clean_paper(contrast, int(q3 - q1)):
         noise = int(contrast) // 2  # half way between the paper and the faint ink's peak
     else:
-        low, high = np.percentile(np.concatenate((grey[0], grey[-1], grey[:, 0], grey[:, -1])), [1, 99])
         beyond = max(low - darkest, lightest - high)
         if beyond < FAINT_CONTRAST:
             return None

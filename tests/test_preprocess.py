@@ -100,6 +100,20 @@ def test_a_document_crop_reads_without_its_rules_and_neighbours_pieces(where, pe
         assert np.corrcoef(preprocess(crop).ravel(), preprocess(clean).ravel())[0, 1] > 0.95
 
 
+@pytest.mark.parametrize("side", ["top", "bottom", "left", "right"])
+def test_faint_ink_is_found_beside_a_rule_along_a_whole_side(side):
+    """A rule along a whole side of the crop is over a quarter of the border: the paper is
+    judged by the quietest side, so faint ink (40 levels) is still read, not answered blank."""
+    clean = document_digit(pen=170)
+    crop = clean.copy()
+    edge = {"top": np.s_[0:2, :], "bottom": np.s_[-2:, :], "left": np.s_[:, 0:2],
+            "right": np.s_[:, -2:]}[side]
+    crop[edge] = 170
+    found = P.find_ink(crop)
+    assert found is not None and found.noise < P.NOISE_LEVEL
+    assert np.corrcoef(preprocess(crop).ravel(), preprocess(clean).ravel())[0, 1] > 0.95
+
+
 def test_ink_touching_the_edge_is_kept_when_the_digit_itself_touches_it():
     """A tight crop of a 7 whose bar, drawn apart, runs from edge to edge, and a 5 whose body
     touches the edge while its flag does not, keep all their ink: only pieces at the edge of a
