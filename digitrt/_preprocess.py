@@ -317,7 +317,11 @@ def without_edge_clutter(grey: GreyImage, background: int, box: Box, noise: int 
     only when ink clear of the edge holds most of the ink: a digit that itself touches the edge
     keeps everything. Then a piece touching the edge goes if it is at most half as large as that
     ink, or if it is a printed rule: wider than 4x its height, over 90 % of the image's width,
-    above or below all that ink and running past it on both sides.
+    above or below all that ink and running past it on both sides. A rule the digit's stroke
+    touches would join it into one piece, so first the rows in the top and bottom quarter whose
+    ink covers 90 % of the width (a rule's) are taken out of the ink, and pieces lying within two
+    rows of them are the rule's anti-aliased rim; unless what is left does not end a twentieth
+    of the width inside the rule on both sides (then the bar is the drawing's own).
     """
     h, w = grey.shape
     x, y, bw, bh = box
@@ -326,18 +330,36 @@ def without_edge_clutter(grey: GreyImage, background: int, box: Box, noise: int 
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
     margin = smudge_margin(max(background - darkest, lightest - background) - noise, noise)
     mask = cast(GreyImage, (cv2.absdiff(grey, np.full_like(grey, background)) > margin).view(np.uint8))
+    ruled = np.count_nonzero(mask, axis=1) >= 0.9 * w
+    ruled[h // 4 : h - h // 4] = False
+    if ruled.any():  # cut the rule off, if it runs past what is left on both sides (a printed
+        # rule does; a character's own top bar, as Devanagari's, ends with the character)
+        ends = np.flatnonzero(mask[ruled].any(axis=0))[[0, -1]] + (0, 1)
+        cut = mask.copy()
+        cut[ruled] = 0
+        found = _digit_box(cut, np.convolve(ruled, np.ones(5), "same") > 0)
+        if found is not None and ends[0] + w // 20 <= found[0] and found[0] + found[2] <= ends[1] - w // 20:
+            return found
+    return _digit_box(mask, np.zeros(h, bool)) or box
+
+
+def _digit_box(mask: GreyImage, near: npt.NDArray[np.bool_]) -> Box | None:
+    """without_edge_clutter's box of the pieces of `mask` clear of the edge, or None where it
+    keeps everything; `near`: the rows of a rule cut off (its rows and two either side)."""
+    h, w = mask.shape
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     left, top, width, height, area = stats[1:].T
     right, bottom = left + width, top + height
-    inner = (left > 0) & (top > 0) & (right < w) & (bottom < h)
-    if count < 3 or not inner.any():
-        return box
+    rim = near[top] & near[bottom - 1]  # what is left of a cut rule: its anti-aliased rim
+    inner = (left > 0) & (top > 0) & (right < w) & (bottom < h) & ~rim
+    if not inner.any() or (count < 3 and not near.any()):
+        return None
     x0, y0, x1, y1 = left[inner].min(), top[inner].min(), right[inner].max(), bottom[inner].max()
-    rule = ((width >= 0.9 * w) & (width >= 4 * height) & ((bottom <= y0) | (top >= y1))
-            & (left <= x0) & (right >= x1))
+    rule = rim | ((width >= 0.9 * w) & (width >= 4 * height) & ((bottom <= y0) | (top >= y1))
+                  & (left <= x0) & (right >= x1))
     inner_ink = int(area[inner].sum())
     if inner_ink * 2 <= int(area[~rule].sum()) or (area[~inner & ~rule] * 2 > inner_ink).any():
-        return box
+        return None
     return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 

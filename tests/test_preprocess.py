@@ -100,6 +100,36 @@ def test_a_document_crop_reads_without_its_rules_and_neighbours_pieces(where, pe
         assert np.corrcoef(preprocess(crop).ravel(), preprocess(clean).ravel())[0, 1] > 0.95
 
 
+@pytest.mark.parametrize("pen", [60, 170], ids=["dark ink", "faint ink"])
+@pytest.mark.parametrize("where", ["above", "below"])
+def test_a_rule_the_digit_touches_is_left_out_too(where, pen):
+    """A printed rule the digit's stroke touches (a 1 standing on its line, a 7's bar against
+    the rule above) joins digit and rule into one piece at the edge: the rule's rows are taken
+    out first, so the box is still the digit's, to a pixel or two where they touched."""
+    clean = document_digit(1, pen=pen)
+    x, y, w, h = P.find_ink(clean).box
+    crop = clean.copy()
+    row = y + h if where == "below" else y - 2  # the rule's first row: touching the digit
+    crop[row : row + 2, :] = pen
+    cut = crop[: row + 3] if where == "below" else crop[row - 1 :]  # the rule near the crop's edge
+    found = P.find_ink(cut)
+    fx, fy, fw, fh = found.box
+    assert fw < 0.6 * cut.shape[1]  # not the rule's width
+    assert abs(fh - h) <= 3
+
+
+def test_a_drawings_own_top_bar_is_not_cut_off_as_a_rule():
+    """A bar along the top as wide as the drawing (Devanagari's headline, a 7's or 5's bar in a
+    tight crop) is the drawing's: a rule is cut off only where it runs past what is left."""
+    grey = np.full((60, 50), 255, np.uint8)
+    grey[0:3, :] = 0  # the headline, edge to edge
+    grey[3:40, 1:5] = 0  # strokes hanging from its two ends
+    grey[3:40, 45:49] = 0
+    cv2.ellipse(grey, (25, 30), (12, 10), 0, 0, 360, 0, 3)
+    grey[28:32, 5:13] = 0
+    assert P.find_ink(grey).box[1] == 0
+
+
 @pytest.mark.parametrize("side", ["top", "bottom", "left", "right"])
 def test_faint_ink_is_found_beside_a_rule_along_a_whole_side(side):
     """A rule along a whole side of the crop is over a quarter of the border: the paper is
