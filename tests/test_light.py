@@ -31,6 +31,19 @@ def test_faint_light_ink_on_dark_paper_is_read(recognizer):
     assert right >= 9
 
 
+@pytest.mark.parametrize("level", [25, 40])
+def test_a_faint_underlined_number_is_read(recognizer, level):
+    """A faint number underlined along the picture's whole bottom edge: the underline spreads
+    the border's grey levels, but the paper is judged by its quietest side (`quiet_side`), as
+    `preprocess` judges a digit's, so the faint ink is still stretched and read."""
+    digits = [draw_digit(d, size=80, box=(0.25, 0.12, 0.5, 0.7), background=210,
+                         pen=210 - level, width=5) for d in (3, 1, 4, 7)]
+    line = np.vstack([np.full((10, 320), 210, np.uint8), np.hstack(digits),
+                      np.full((4, 320), 210, np.uint8)])
+    line[-3:, :] = 210 - level  # the underline
+    assert recognizer.read(line).text == "3147"
+
+
 def blank_pages():
     rng = np.random.default_rng(3)
     pages = {}
