@@ -370,23 +370,23 @@ def faint_on_clean_paper(contrast: float, spread: int) -> bool:
     return contrast >= max(FAINT_CONTRAST, FAINT_SIGMAS * spread / 1.35)
 
 
-def quiet_side(grey: GreyImage, background: int) -> tuple[float, float, float, float]:
-    """The 1st, 25th, 75th and 99th grey-level percentiles of the border's quietest side, the
-    one whose levels keep closest to the paper's `background` (three quarters of its pixels):
-    the paper faint ink is judged against. A print or noise runs along all four sides; a
-    printed rule or a neighbour's piece rarely does, and a rule along a whole side is over a
-    quarter of the border, enough to spread the whole border's levels."""
-    # Each corner in one side only; an image 1 or 2 px tall has its rows only.
+def paper_border(grey: GreyImage, background: int) -> tuple[float, float, float, float]:
+    """The 1st, 25th, 75th and 99th grey-level percentiles of the border without its ruled sides:
+    the paper faint ink is judged against. A side is ruled when nine tenths of it lie beyond
+    NOISE_LEVEL from the paper's `background` (a printed rule, an underline along a whole edge):
+    a rule is over a quarter of the border, enough to spread the border's levels as a print's
+    pattern does. A print's pattern crosses the sides, so its spread stays."""
     sides = [side for side in (grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]) if side.size]
-    quiet = min(sides, key=lambda side: np.percentile(np.abs(side.astype(np.int16) - background), 75))
-    low, q1, q3, high = np.percentile(quiet, [1, 25, 75, 99])
+    paper = [side for side in sides
+             if np.count_nonzero(np.abs(side.astype(np.int16) - background) > NOISE_LEVEL) < 0.9 * side.size]
+    low, q1, q3, high = np.percentile(np.concatenate(paper or sides), [1, 25, 75, 99])
     return float(low), float(q1), float(q3), float(high)
 
 
 def faint_ink_box(grey: GreyImage, background: int) -> tuple[Box, int] | None:
     """The box of ink too faint for `ink_box`, and the noise level to remove with it; or None.
 
-    The paper is the border's `quiet_side`. Faint ink counts when its contrast is at least
+    The paper is `paper_border`. Faint ink counts when its contrast is at least
     FAINT_CONTRAST and FAINT_SIGMAS times the paper's noise (that side's interquartile range /
     1.35 estimates its sigma), or, on paper with a printed texture (a cheque's security print: an
     interquartile range that is pattern, not noise), when it lies FAINT_CONTRAST beyond the
@@ -396,7 +396,7 @@ def faint_ink_box(grey: GreyImage, background: int) -> tuple[Box, int] | None:
     """
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
     contrast = max(background - darkest, lightest - background)
-    low, q1, q3, high = quiet_side(grey, background)
+    low, q1, q3, high = paper_border(grey, background)
     if faint_on_clean_paper(contrast, int(q3 - q1)):
         noise = int(contrast) // 2  # half way between the paper and the faint ink's peak
     else:

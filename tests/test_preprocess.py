@@ -107,15 +107,14 @@ def test_a_rule_the_digit_touches_is_left_out_too(where, pen):
     the rule above) joins digit and rule into one piece at the edge: the rule's rows are taken
     out first, so the box is still the digit's, to a pixel or two where they touched."""
     clean = document_digit(1, pen=pen)
-    x, y, w, h = P.find_ink(clean).box
+    _, y, _, h = P.find_ink(clean).box
     crop = clean.copy()
     row = y + h if where == "below" else y - 2  # the rule's first row: touching the digit
     crop[row : row + 2, :] = pen
     cut = crop[: row + 3] if where == "below" else crop[row - 1 :]  # the rule near the crop's edge
-    found = P.find_ink(cut)
-    fx, fy, fw, fh = found.box
-    assert fw < 0.6 * cut.shape[1]  # not the rule's width
-    assert abs(fh - h) <= 3
+    _, _, width, height = P.find_ink(cut).box
+    assert width < 0.6 * cut.shape[1]  # not the rule's width
+    assert abs(height - h) <= 3
 
 
 def test_a_drawings_own_top_bar_is_not_cut_off_as_a_rule():
@@ -133,7 +132,8 @@ def test_a_drawings_own_top_bar_is_not_cut_off_as_a_rule():
 @pytest.mark.parametrize("side", ["top", "bottom", "left", "right"])
 def test_faint_ink_is_found_beside_a_rule_along_a_whole_side(side):
     """A rule along a whole side of the crop is over a quarter of the border: the paper is
-    judged by the quietest side, so faint ink (40 levels) is still read, not answered blank."""
+    judged by the border without its ruled sides, so faint ink (40 levels) is still read, not
+    answered blank."""
     clean = document_digit(pen=170)
     crop = clean.copy()
     edge = {"top": np.s_[0:2, :], "bottom": np.s_[-2:, :], "left": np.s_[:, 0:2],

@@ -26,8 +26,8 @@ from .._preprocess import (
     flatten_light,
     halve,
     ink_relative_to,
+    paper_border,
     paper_noise,
-    quiet_side,
 )
 from .rules import BOX_LENGTH, find_rules
 
@@ -58,6 +58,13 @@ class Found(NamedTuple):
     ruled: bool = False  # whether rules (underlines, ruled lines, a box) were taken out
 
 
+def _spread(small: npt.NDArray[np.uint8], background: int) -> int:
+    """The paper's interquartile range, as `preprocess` judges faint ink (`paper_border`: an
+    underline along a whole edge is not noisy paper)."""
+    _, q1, q3, _ = paper_border(small, background)
+    return int(q3 - q1)
+
+
 def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
     """The atoms of a picture of a number."""
     small, factor = grey, 1
@@ -83,11 +90,9 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
     if noise > NOISE_LEVEL:  # printed paper (a cheque): the print becomes paper, as in preprocess
         small = np.where(cv2.absdiff(small, np.full_like(small, background)) <= noise,
                          np.uint8(background), small)
-    elif contrast < FAINT_INK and faint_on_clean_paper(
-            contrast, int(np.subtract(*quiet_side(small, background)[2:0:-1]))):
-        # faint ink on clean paper (a pencil, a light pen; preprocess's faint path, the paper
-        # judged by the border's quietest side): stretched away from the paper until it is
-        # FAINT_INK from it
+    elif contrast < FAINT_INK and faint_on_clean_paper(contrast, _spread(small, background)):
+        # faint ink on clean paper (a pencil, a light pen; preprocess's faint path): stretched
+        # away from the paper until it is FAINT_INK from it
         stretched = background + (small.astype(np.float32) - background) * (FAINT_INK / contrast)
         small = np.clip(stretched, 0, 255).astype(np.uint8)
     ink = ink_relative_to(small, background)  # preprocess's own step, and its smudge rule:
