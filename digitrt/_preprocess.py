@@ -386,13 +386,13 @@ def paper_border(grey: GreyImage, background: int) -> tuple[float, float, float,
 def faint_ink_box(grey: GreyImage, background: int) -> tuple[Box, int] | None:
     """The box of ink too faint for `ink_box`, and the noise level to remove with it; or None.
 
-    The paper is `paper_border`. Faint ink counts when its contrast is at least
-    FAINT_CONTRAST and FAINT_SIGMAS times the paper's noise (that side's interquartile range /
-    1.35 estimates its sigma), or, on paper with a printed texture (a cheque's security print: an
-    interquartile range that is pattern, not noise), when it lies FAINT_CONTRAST beyond the
-    texture's darkest and lightest levels (that side's 1st and 99th percentiles). And it must
-    form strokes: components smaller than a tenth of the largest (specks) are left out of the
-    box, and the largest must have FAINT_MIN_PIXELS.
+    The paper is `paper_border`. Faint ink counts when its contrast is at least FAINT_CONTRAST
+    and FAINT_SIGMAS times the paper's noise (its interquartile range / 1.35 estimates the
+    sigma), or, on paper with a printed texture (a cheque's security print: an interquartile
+    range that is pattern, not noise), when it lies FAINT_CONTRAST beyond the texture's darkest
+    and lightest levels (the paper's 1st and 99th percentiles). And it must form strokes:
+    components smaller than a tenth of the largest (specks) are left out of the box, and the
+    largest must have FAINT_MIN_PIXELS.
     """
     darkest, lightest, _, _ = cv2.minMaxLoc(grey)
     contrast = max(background - darkest, lightest - background)
