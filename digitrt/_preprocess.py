@@ -337,7 +337,7 @@ def without_edge_clutter(grey: GreyImage, background: int, box: Box, noise: int 
         ends = np.flatnonzero(mask[ruled].any(axis=0))[[0, -1]] + (0, 1)
         cut = mask.copy()
         cut[ruled] = 0
-        found = _digit_box(cut, np.convolve(ruled, np.ones(5), "same") > 0)
+        found = _digit_box(cut, np.convolve(ruled, np.ones(5))[2:-2] > 0)
         if found is not None and ends[0] + w // 20 <= found[0] and found[0] + found[2] <= ends[1] - w // 20:
             return found
     return _digit_box(mask, np.zeros(h, bool)) or box
