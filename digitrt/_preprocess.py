@@ -124,13 +124,12 @@ def find_ink(grey: GreyImage, *, evened: bool = False) -> Ink | None:
         background, spread = border_levels(small)
         noise = paper_noise(small, background, spread)
         box = ink_box(small, background, noise)
-    if box is not None:
-        return Ink(small, factor, without_edge_clutter(small, background, box, noise), background,
-                   grey, noise)
-    faint = faint_ink_box(small, background)
-    if faint is None:
-        return None
-    box, noise = faint  # rules and neighbours' pieces at the crop's edge are no digit either
+    if box is None:
+        faint = faint_ink_box(small, background)
+        if faint is None:
+            return None
+        box, noise = faint
+    # rules and neighbours' pieces at a crop's edge are no digit, whether the ink is faint or not
     return Ink(small, factor, without_edge_clutter(small, background, box, noise), background,
                grey, noise)
 

@@ -35,8 +35,8 @@ def test_faint_light_ink_on_dark_paper_is_read(recognizer):
 def test_a_faint_underlined_number_is_read(recognizer, level):
     """A faint number underlined along the picture's whole bottom edge: the underline spreads
     the border's grey levels, but the paper is judged by the border without its ruled sides
-    (`paper_border`), as
-    `preprocess` judges a digit's, so the faint ink is still stretched and read."""
+    (`paper_border`), as `preprocess` judges a digit's, so the faint ink is still stretched and
+    read."""
     digits = [draw_digit(d, size=80, box=(0.25, 0.12, 0.5, 0.7), background=210,
                          pen=210 - level, width=5) for d in (3, 1, 4, 7)]
     line = np.vstack([np.full((10, 320), 210, np.uint8), np.hstack(digits),

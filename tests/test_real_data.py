@@ -248,8 +248,8 @@ def test_digits_cropped_from_documents_are_read_not_rejected(mnist, recognizer):
     edges, textures, faint ink): the default answers >= 96.5 % right (run Z: 97.6 %, run Y 97.3 %;
     93.9 % before preprocess dropped edge clutter and read ink on printed textures) and rejects
     <= 1.5 % (run Z: 0.97 %; run Y 1.00 %, run V2 1.17 %, run P3 1.23 %, run I 0.93 %:
-    training/HISTORY.md, run P3).
-    3,000 rather than 1,000: on 1,000 a rate near 1 % is measured +-0.3 point."""
+    training/HISTORY.md, run P3). 3,000 rather than 1,000: on 1,000 a rate near 1 % is measured
+    +-0.3 point."""
     rng = np.random.default_rng(2)
     images, labels = mnist.test_images[:3000], mnist.test_labels[:3000]
     answers = [recognizer.predict(real.document_crop(im, rng, images)) for im in images]
