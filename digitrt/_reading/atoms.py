@@ -42,6 +42,8 @@ ATOM_WIDTH = 0.25  # ...about this wide (over-segmented: the DP joins the pieces
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
 MAX_MARKS = 300  # more separate marks than this are refused (ImageError): not a number
 MAX_WORK_PIXELS = 4_000_000  # nor is a working copy larger than this (ImageError)
+PRINT_BLUR = 9  # a print deeper than NOISE_LEVEL is averaged out over this many working pixels
+#                 before it becomes paper: on its fine lines thin strokes broke into dots
 HANG = 0.1  # a mark starting in the lower half of the line and reaching this far below it is a
 #             comma (a share of its nearest digit's height)
 
@@ -87,7 +89,10 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
     noise = paper_noise(small, background, spread)
     darkest, lightest, _, _ = cv2.minMaxLoc(small)
     contrast = max(background - darkest, lightest - background)
-    if noise > NOISE_LEVEL:  # printed paper (a cheque): the print becomes paper, as in preprocess
+    if noise > NOISE_LEVEL:  # printed paper (a cheque): averaged out, then the print becomes paper
+        small = cv2.blur(small, (PRINT_BLUR, PRINT_BLUR))
+        background, spread = border_levels(small)
+        noise = paper_noise(small, background, spread)
         small = np.where(cv2.absdiff(small, np.full_like(small, background)) <= noise,
                          np.uint8(background), small)
     elif contrast < FAINT_INK and faint_on_clean_paper(contrast, _spread(small, background)):
