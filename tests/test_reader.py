@@ -261,6 +261,25 @@ def test_a_number_on_a_deep_security_print_is_read(recognizer):
     assert recognizer.read(np.clip(noisy, 0, 255).astype(np.uint8)).text == "427"
 
 
+
+@pytest.mark.parametrize(("depth", "level"), [(40, 70), (45, 80)])
+def test_a_thin_pen_on_a_deep_security_print_is_read(recognizer, depth, level):
+    """Numbers 120 px tall in a 4 px pen on a print 40-45 levels deep: the print is averaged out
+    before it becomes paper, but not so far that the thin strokes go with it (averaged over 9
+    working pixels, none of these read)."""
+    for seed, digits in enumerate(([3, 0, 8, 5], [6, 9, 1, 4], [2, 7, 5, 0], [8, 1, 6, 3])):
+        canvas = np.full((200, 108 * len(digits) + 120), 255, np.uint8)
+        for k, d in enumerate(digits):
+            tile = draw_digit(d, size=120, box=(0.2, 0.05, 0.6, 0.9), width=4, background=255)
+            canvas[40:160, 36 + 108 * k:156 + 108 * k] = np.minimum(
+                canvas[40:160, 36 + 108 * k:156 + 108 * k], tile)
+        yy, xx = np.mgrid[0:200, 0:canvas.shape[1]]
+        wave = np.sin((xx * 0.6 + yy * 0.8) * 2 * np.pi / 10 + 3 * np.sin(yy / 40))
+        page = 210 - depth * (wave > 0.3) - (255 - canvas.astype(np.float64)) * level / 255
+        page += np.random.default_rng(seed).normal(0, 2, page.shape)
+        text = recognizer.read(np.clip(page, 0, 255).astype(np.uint8)).text
+        assert text == "".join(map(str, digits)), (digits, text)
+
 def test_a_line_too_long_for_the_sequence_model_keeps_the_segmentation(recognizer, monkeypatch):
     """Past MAX_LINE line pixels (memory) the sequence model is not run: read answers with the
     segmentation's digits, six of them, instead."""

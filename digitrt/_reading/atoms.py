@@ -42,7 +42,7 @@ ATOM_WIDTH = 0.25  # ...about this wide (over-segmented: the DP joins the pieces
 FULL_HEIGHT = 0.75  # strokes this tall (in line heights) are digits, not pieces of one
 MAX_MARKS = 300  # more separate marks than this are refused (ImageError): not a number
 MAX_WORK_PIXELS = 4_000_000  # nor is a working copy larger than this (ImageError)
-PRINT_BLUR = 9  # a print deeper than NOISE_LEVEL is averaged out over this many working pixels
+PRINT_BLUR = 5  # a print deeper than NOISE_LEVEL is averaged out over this many working pixels
 #                 before it becomes paper: on its fine lines thin strokes broke into dots
 HANG = 0.1  # a mark starting in the lower half of the line and reaching this far below it is a
 #             comma (a share of its nearest digit's height)
