@@ -86,20 +86,7 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
             for _ in range(int(math.log2(factor))):
                 small = halve(small)
             background, spread = border_levels(small)
-    noise = paper_noise(small, background, spread)
-    darkest, lightest, _, _ = cv2.minMaxLoc(small)
-    contrast = max(background - darkest, lightest - background)
-    if noise > NOISE_LEVEL:  # printed paper (a cheque): averaged out, then the print becomes paper
-        small = cv2.blur(small, (PRINT_BLUR, PRINT_BLUR))
-        background, spread = border_levels(small)
-        noise = paper_noise(small, background, spread)
-        small = np.where(cv2.absdiff(small, np.full_like(small, background)) <= noise,
-                         np.uint8(background), small)
-    elif contrast < FAINT_INK and faint_on_clean_paper(contrast, _spread(small, background)):
-        # faint ink on clean paper (a pencil, a light pen; preprocess's faint path): stretched
-        # away from the paper until it is FAINT_INK from it
-        stretched = background + (small.astype(np.float32) - background) * (FAINT_INK / contrast)
-        small = np.clip(stretched, 0, 255).astype(np.uint8)
+    small, background = _paper_taken_out(small, background, spread)
     ink = ink_relative_to(small, background)  # preprocess's own step, and its smudge rule:
     peak = int(ink.max())
     empty = np.zeros(small.shape, np.int32)
@@ -129,6 +116,27 @@ def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
         atoms += _split(g, mask, line)
     tall = frozenset(ids[0] for (_, _, _, h), ids in marks if h >= FULL_HEIGHT * line)
     return Found(atoms, small, labels, tall, background, factor, ruled)
+
+
+def _paper_taken_out(small: npt.NDArray[np.uint8], background: int,
+                     spread: int) -> tuple[npt.NDArray[np.uint8], int]:
+    """The working copy with its paper evened out, and the paper's level: a print deeper than
+    NOISE_LEVEL (a cheque's) averaged out over PRINT_BLUR pixels, then painted as paper; faint
+    ink on clean paper (a pencil, a light pen; preprocess's faint path) stretched away from the
+    paper until it is FAINT_INK from it."""
+    noise = paper_noise(small, background, spread)
+    if noise > NOISE_LEVEL:
+        blurred = cv2.blur(small, (PRINT_BLUR, PRINT_BLUR)).astype(np.uint8)
+        background, spread = border_levels(blurred)
+        noise = paper_noise(blurred, background, spread)
+        paper = cv2.absdiff(blurred, np.full_like(blurred, background)) <= noise
+        return np.where(paper, np.uint8(background), blurred).astype(np.uint8), background
+    darkest, lightest, _, _ = cv2.minMaxLoc(small)
+    contrast = max(background - darkest, lightest - background)
+    if contrast < FAINT_INK and faint_on_clean_paper(contrast, _spread(small, background)):
+        stretched = background + (small.astype(np.float32) - background) * (FAINT_INK / contrast)
+        return np.clip(stretched, 0, 255).astype(np.uint8), background
+    return small, background
 
 
 def _components(mask: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int32], list[Atom]]:
