@@ -60,13 +60,6 @@ class Found(NamedTuple):
     ruled: bool = False  # whether rules (underlines, ruled lines, a box) were taken out
 
 
-def _spread(small: npt.NDArray[np.uint8], background: int) -> int:
-    """The paper's interquartile range, as `preprocess` judges faint ink (`paper_border`: an
-    underline along a whole edge is not noisy paper)."""
-    _, q1, q3, _ = paper_border(small, background)
-    return int(q3 - q1)
-
-
 def find_atoms(grey: npt.NDArray[np.uint8]) -> Found:
     """The atoms of a picture of a number."""
     small, factor = grey, 1
@@ -126,17 +119,21 @@ def _paper_taken_out(small: npt.NDArray[np.uint8], background: int,
     paper until it is FAINT_INK from it."""
     noise = paper_noise(small, background, spread)
     if noise > NOISE_LEVEL:
-        blurred = cv2.blur(small, (PRINT_BLUR, PRINT_BLUR)).astype(np.uint8)
+        blurred = cv2.blur(small, (PRINT_BLUR, PRINT_BLUR)).astype(np.uint8, copy=False)
         background, spread = border_levels(blurred)
         noise = paper_noise(blurred, background, spread)
         paper = cv2.absdiff(blurred, np.full_like(blurred, background)) <= noise
-        return np.where(paper, np.uint8(background), blurred).astype(np.uint8), background
+        painted = np.where(paper, np.uint8(background), blurred).astype(np.uint8, copy=False)
+        return painted, background
     darkest, lightest, _, _ = cv2.minMaxLoc(small)
     contrast = max(background - darkest, lightest - background)
-    if contrast < FAINT_INK and faint_on_clean_paper(contrast, _spread(small, background)):
-        stretched = background + (small.astype(np.float32) - background) * (FAINT_INK / contrast)
-        return np.clip(stretched, 0, 255).astype(np.uint8), background
-    return small, background
+    if contrast >= FAINT_INK:
+        return small, background
+    _, q1, q3, _ = paper_border(small, background)  # the paper as `preprocess` judges faint ink
+    if not faint_on_clean_paper(contrast, int(q3 - q1)):
+        return small, background
+    stretched = background + (small.astype(np.float32) - background) * (FAINT_INK / contrast)
+    return np.clip(stretched, 0, 255).astype(np.uint8), background
 
 
 def _components(mask: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int32], list[Atom]]:
