@@ -45,6 +45,12 @@ UNEVEN_LEVEL = 12
 # on the border's side where it is least) plus PRINT_MARGIN is paper too, as long as that range
 # is under PRINT_SHARE of the strongest ink (more is ink along the border).
 PRINT_MARGIN, PRINT_SHARE = 8, 0.6
+# Before that, a print is averaged out over PRINT_BLUR detection pixels (a box filter): on its
+# own fine lines, ink off them falls under the raised noise level and a digit comes out striped.
+# A print crosses each side of the border PRINT_CROSSINGS times or more; ink that touches the
+# border (a bitmap stretched to fill its box) crosses a side once or not at all, and is not
+# averaged.
+PRINT_BLUR, PRINT_CROSSINGS = 3, 2
 
 FloatImage = npt.NDArray[np.float32]
 
@@ -118,6 +124,9 @@ def find_ink(grey: GreyImage, *, evened: bool = False) -> Ink | None:
         if flat is not None:  # a lighting gradient: even it out, look again
             return find_ink(flat, evened=True)
     noise = paper_noise(small, background, spread)
+    if noise > NOISE_LEVEL and not evened and crosses_every_side(small, background):
+        # a print deeper than the noise level: its fine lines averaged out, then look again
+        return find_ink(cv2.blur(grey, (PRINT_BLUR * factor, PRINT_BLUR * factor)), evened=True)
     box = ink_box(small, background, noise)
     if box is None and factor > 1:  # the second look: faint thin strokes average out less here
         small, factor = finer, factor // 2
@@ -272,6 +281,16 @@ def paper_noise(grey: GreyImage, background: int, spread: int) -> int:
     if reach < NOISE_LEVEL or reach >= PRINT_SHARE * max(background - darkest, lightest - background):
         return NOISE_LEVEL  # a print within the noise level already, or ink along the border
     return int(reach) + PRINT_MARGIN
+
+
+def crosses_every_side(grey: GreyImage, background: int) -> bool:
+    """Whether something beyond NOISE_LEVEL crosses each side of the border PRINT_CROSSINGS
+    times or more, as a print's lines do."""
+    for side in (grey[0], grey[-1], grey[:, 0], grey[:, -1]):
+        off = (np.abs(side.astype(np.int16) - background) > NOISE_LEVEL).astype(np.int8)
+        if int(off[0]) + np.count_nonzero(np.diff(off) == 1) < PRINT_CROSSINGS:
+            return False
+    return True
 
 
 def ink_box(grey: GreyImage, background: int, noise: int = NOISE_LEVEL) -> Box | None:
