@@ -126,7 +126,8 @@ def find_ink(grey: GreyImage, *, evened: bool = False) -> Ink | None:
     noise = paper_noise(small, background, spread)
     if noise > NOISE_LEVEL and not evened and crosses_every_side(small, background):
         # a print deeper than the noise level: its fine lines averaged out, then look again
-        return find_ink(cv2.blur(grey, (PRINT_BLUR * factor, PRINT_BLUR * factor)), evened=True)
+        blurred = cv2.blur(grey, (PRINT_BLUR * factor, PRINT_BLUR * factor))
+        return find_ink(blurred.astype(np.uint8, copy=False), evened=True)
     box = ink_box(small, background, noise)
     if box is None and factor > 1:  # the second look: faint thin strokes average out less here
         small, factor = finer, factor // 2
