@@ -261,8 +261,6 @@ def test_a_number_on_a_deep_security_print_is_read(recognizer):
     assert recognizer.read(np.clip(noisy, 0, 255).astype(np.uint8)).text == "427"
 
 
-
-
 def test_handwritten_numbers_on_a_security_print_are_read(mnist_subset, recognizer):
     """60 numbers of MNIST test digits on a cheque's print 25-45 levels deep (`on_paper`): the
     print is averaged out before it becomes paper, so thin grey strokes stay whole. Before,
@@ -275,6 +273,7 @@ def test_handwritten_numbers_on_a_security_print_are_read(mnist_subset, recogniz
     scans = [(on_paper(c.image, "security print", rng), c.text)
              for c in writer_numbers(hands, 60, seed=5)]
     assert sum(recognizer.read(image).text == text for image, text in scans) >= 43
+
 
 @pytest.mark.parametrize(("depth", "level"), [(40, 70), (45, 80)])
 def test_a_thin_pen_on_a_deep_security_print_is_read(recognizer, depth, level):
