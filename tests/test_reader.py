@@ -10,7 +10,7 @@ import pytest
 
 from digitrt import ImageError
 from digitrt._reading.lines import LineModel
-from digitrt._reading.reader import NumberReader
+from digitrt._reading.reader import NumberReader, Thresholds
 from training.strokes import draw_digit, write_number
 
 
@@ -165,7 +165,6 @@ def test_unsure_digits_get_the_sequence_models_second_opinion(recognizer, mnist,
     """300 numbers of MNIST training digits standing apart or tight (training.numbers, seeded):
     reading the classifier's unsure digits again with the sequence model reads more of them
     exactly than the classifier alone, and each digit it changed was unsure."""
-    from digitrt._reading.reader import Thresholds
     from training import numbers
     from training.fonts import TRAINING
 
@@ -181,6 +180,31 @@ def test_unsure_digits_get_the_sequence_models_second_opinion(recognizer, mnist,
     changed = [(a, b) for ra, rb in zip(alone, both, strict=True)
                for a, b in zip(ra.digits, rb.digits, strict=True) if a.digit != b.digit]
     assert changed and all(a.confidence < below for a, _ in changed)
+
+
+def test_a_mark_rejected_between_two_digits_gets_the_sequence_models_reading(recognizer):
+    """Where the classifier gives a digit between two others a not-a-digit score past the
+    recognizer's threshold but under `lone_mark`, the sequence model reads it: the digit is
+    kept, marked unsure. First or last in the number, or from `lone_mark` up, it stays "not a
+    digit" and out of the text (a currency sign, a unit)."""
+    shipped = Thresholds.from_metadata(LineModel().metadata)
+
+    def doubting(score):
+        def classify(fields):
+            rows = recognizer.model.run_scored(fields)
+            fives = rows[:, :10].argmax(axis=1) == 5
+            rows[fives, 10] = score
+            return rows
+        return NumberReader(classify, recognizer.predict, recognizer.decision, LineModel())
+
+    assert recognizer.decision.reject < 0.8 < shipped.lone_mark
+    middle = doubting(0.8).read(number([3, 5, 8]))
+    assert middle.text == "358" and [d.status for d in middle.digits] == ["digit"] * 3
+    assert middle.digits[1].unsure and not middle.digits[0].unsure
+    first = doubting(0.8).read(number([5, 3, 8]))
+    assert first.text == "38" and first.digits[0].status == "not_a_digit"
+    sure = doubting(shipped.lone_mark).read(number([3, 5, 8]))
+    assert sure.text == "38" and sure.digits[1].status == "not_a_digit"
 
 
 def test_decode_frames_collapses_repeats_and_drops_blanks():

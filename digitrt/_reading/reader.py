@@ -12,8 +12,9 @@ path chosen by dynamic programming, with the sequence model for digits that touc
    beyond the first ("12" reads as a confident 2).
 4. Where neighbours touch (a stroke group was cut), the sequence model reads the line first; its
    reading is the answer where it finds two or more digits in one stroke group.
-5. A digit read with less confidence than `second_opinion_below` takes the product of both
-   models' probabilities.
+5. A digit read with less confidence than `second_opinion_below`, and a mark rejected between
+   two digits with a not-a-digit score under `lone_mark`, take the product of both models'
+   probabilities (the rejected mark, if the sequence model sees a digit there, marked unsure).
 The thresholds ship in the sequence model's metadata (`Thresholds`).
 """
 
@@ -65,7 +66,8 @@ class Thresholds:
         second_opinion_below: digits the classifier reads with less confidence are read again
             by the sequence model.
         lone_mark: a stroke group the sequence model reads as one digit is not a digit when the
-            classifier gives the whole of it this not-a-digit score or more (a currency sign).
+            classifier gives the whole of it this not-a-digit score or more (a currency sign);
+            a mark the classifier rejects between two digits is read again below it.
         gap_penalty: log-probability taken per clear gap inside one candidate.
         tall_penalty: log-probability taken per full-height stroke beyond the first.
     """
@@ -141,12 +143,14 @@ class NumberReader:
         boxes = [spanned[s] for s in spans]
         if sequence and _holds_two(atoms, [x + w / 2 for x, _, w, _ in boxes]):
             return Reading.of(self._lone_marks(sequence, atoms, rows, found.factor, thresholds))
-        unsure = [k for k, d in enumerate(digits)
-                  if d.status == "digit" and d.confidence < thresholds.second_opinion_below]
-        if unsure:
+        again = [k for k, d in enumerate(digits)
+                 if (d.status == "digit" and d.confidence < thresholds.second_opinion_below)
+                 or (_between_digits(k, digits)
+                     and float(rows[spans[k]][10]) < thresholds.lone_mark)]
+        if again:
             seen = seen or self.lines.frames(atoms, found.small, found.labels, found.background)
             if seen is not None:
-                for k in unsure:
+                for k in again:
                     digits[k] = _second_opinion(digits[k], rows[spans[k]][:10], boxes[k], seen,
                                                 self.decision.unsure_below)
         return Reading.of(digits)
@@ -249,11 +253,20 @@ def _one_digit_shape(atoms: list[Atom], tall: frozenset[int]) -> bool:
     return w <= SINGLE_WIDTH * h and len(tall.intersection(ids_of(atoms))) <= 1
 
 
+def _between_digits(k: int, digits: list[DigitReading]) -> bool:
+    """Whether the k-th candidate is "not a digit" with digits read on both sides of it: in a
+    number, a mark of a digit's height there is a digit the classifier doubts (a currency sign
+    or a unit stands first or last)."""
+    return (0 < k < len(digits) - 1 and digits[k].status == "not_a_digit"
+            and digits[k - 1].status == digits[k + 1].status == "digit")
+
+
 def _second_opinion(digit: DigitReading, probabilities: npt.NDArray[np.float32], box: Box,
                     seen: Frames, unsure_below: float) -> DigitReading:
-    """A digit the classifier is unsure of, read again with the sequence model: the product of
-    the classifier's ten probabilities and the sequence model's (its frames inside the digit's
-    working-copy `box`, summed), renormalised; unchanged where it sees no digit."""
+    """A digit the classifier is unsure of (or a mark it rejected between two digits), read
+    again with the sequence model: the product of the classifier's ten probabilities and the
+    sequence model's (its frames inside the digit's working-copy `box`, summed), renormalised;
+    unchanged where it sees no digit. A rejected mark so read is always marked unsure."""
     frames, (x, _, _, _), scale = seen
     centres = (FRAME * (np.arange(len(frames)) + 0.5) - LINE_MARGIN) / scale + x
     inside = frames[(centres >= box[0]) & (centres < box[0] + box[2]), 1:].sum(axis=0)
@@ -262,7 +275,8 @@ def _second_opinion(digit: DigitReading, probabilities: npt.NDArray[np.float32],
         return digit
     both /= both.sum()
     k = int(both.argmax())
-    return DigitReading(k, float(both[k]), "digit", digit.box, float(both[k]) < unsure_below)
+    unsure = float(both[k]) < unsure_below or digit.status != "digit"
+    return DigitReading(k, float(both[k]), "digit", digit.box, unsure)
 
 
 def _holds_two(atoms: list[Atom], centres: list[float]) -> bool:
