@@ -50,14 +50,16 @@ REAL_SHARE, PEN_SHARE, OMNIGLOT_SHARE = 0.20, 0.13, 0.12  # run H; run G: 0.10, 
 # Of real bitmaps: drawn as a scanner gives them (blocky, 40-60 px), or as stored (32x32 binary);
 # the rest go on a random canvas like every other item.
 SCANNED_SHARE, BITMAP_SHARE = 0.3, 0.15
-DOCUMENT_SHARE = 0.15  # of MNIST and real digits: cropped from a scanned document instead
+DOCUMENT_SHARE = 0.15  # of DOCUMENT_KINDS items: cropped from a scanned document instead
 # of real and MNIST-like digits and of Omniglot's characters: drawn once more per epoch as a
 # binary bitmap stretched to fill its 16x16 box (real.stretched_bitmap: Semeion's format; run P3)
 STRETCHED_SHARE = 0.05
 
 # Item kinds: what `field` draws for (kind, ref).
 MNIST, STROKES, STYLED, FONT, TEMPLATE, NEGATIVE, REAL, PEN, OMNIGLOT = range(9)
-DIGIT_KINDS = (MNIST, STROKES, STYLED, REAL)  # the kinds a document crop is made of
+DIGIT_KINDS = (MNIST, STROKES, STYLED, REAL)
+# the kinds cropped from a document: a print or a crop's framing is no sign of a digit (run O3)
+DOCUMENT_KINDS = (*DIGIT_KINDS, OMNIGLOT)
 STRETCHED_KINDS = (*DIGIT_KINDS, PEN, OMNIGLOT)  # the kinds drawn again as stretched bitmaps
 STRETCHED = 100  # an item's kind + STRETCHED: that item again, as a stretched bitmap
 TEMPLATE_NAMES = tuple(synth.TEMPLATES)
@@ -184,8 +186,8 @@ class Mix:
             if r < SCANNED_SHARE + BITMAP_SHARE:
                 return real.small_bitmap(self.bitmaps[ref])
         field = self.field(kind, ref)
-        if self.with_real and kind in DIGIT_KINDS and rng.random() < DOCUMENT_SHARE:
-            return real.document_crop(field, rng, self.images)
+        if self.with_real and kind in DOCUMENT_KINDS and rng.random() < DOCUMENT_SHARE:
+            return real.document_crop(field, rng, self.images, real.TRAINING_PRINT_LEVELS)
         return render_on_canvas(field, rng)
 
     def batch(self, kinds: npt.NDArray[np.int64], refs: npt.NDArray[np.int64],

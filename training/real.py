@@ -326,9 +326,10 @@ def writer_split(writers: I64, share: float = VALIDATION_WRITERS, seed: int = SP
 # ---------------------------------------------------------------- documents
 
 
-# A security print's depth below the paper, in grey levels, of the document crops of training
-# and of the real validation (half of them printed); mix.PRINTED draws deeper ones.
+# A security print's depth below the paper, in grey levels, of the real validation's document
+# crops (half of them printed); mix.PRINTED draws deeper ones. Training's crops go deeper (run O2).
 PRINT_LEVELS = (5.0, 25.0)
+TRAINING_PRINT_LEVELS = (5.0, 50.0)
 
 
 def guilloche(shape: tuple[int, int], period: float, angle: float, warp: float
