@@ -204,6 +204,7 @@ def test_a_document_crops_print_is_as_deep_as_asked(mnist):
         return np.percentile(crop, 95) - np.percentile(crop, 5)
 
     assert spread((40.0, 50.0), 1.0) > 35 > spread((5.0, 10.0), 1.0)
+    assert spread(real.TRAINING_PRINT_LEVELS, 1.0) > spread(real.PRINT_LEVELS, 1.0)  # run O3
     assert spread((40.0, 50.0), 0.0) < 25  # unprinted: paper noise only
     for seed in range(5):
         a = real.document_crop(mnist.train_images[seed], np.random.default_rng(seed), mnist.train_images)
@@ -282,6 +283,12 @@ def test_the_training_mix_holds_real_writers(mnist):
     image = m.canvas(int(kinds[first]), int(refs[first]), np.random.default_rng(5))
     ys, xs = np.nonzero(image != image[0, 0])  # binary, its ink box square: stretched
     assert set(np.unique(image)) <= {0, 255} and ys.max() - ys.min() == xs.max() - xs.min() >= 15
+    # Omniglot's characters are cropped from documents as digits are (a crop is rarely square,
+    # a canvas always is); the synthetic generators' drawings never are
+    def cropped(kind):
+        return sum(len(set(m.canvas(kind, 0, np.random.default_rng(k)).shape)) == 2
+                   for k in range(200))
+    assert cropped(mix.OMNIGLOT) >= 10 and cropped(mix.MNIST) >= 10 and cropped(mix.NEGATIVE) == 0
     base = mix.Mix(images, labels, 1, fonts=("caveat",), negatives=("scribble",), with_real=False)
     assert not np.isin(base.epoch(0)[0], (mix.REAL, mix.PEN, mix.OMNIGLOT)).any()
 
