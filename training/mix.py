@@ -170,9 +170,9 @@ class Mix:
         return self.negatives[ref]
 
     def canvas(self, kind: int, ref: int, rng: np.random.Generator) -> U8:
-        """One item as a user's input: a real bitmap scanned or as stored, a digit cropped from a
-        document, an item drawn again as a stretched bitmap (kind + STRETCHED), or (most items)
-        its field on a random canvas (augment.render_on_canvas)."""
+        """One item as a user's input: a real bitmap scanned or as stored, a digit or an Omniglot
+        character cropped from a document, an item drawn again as a stretched bitmap (kind +
+        STRETCHED), or (most items) its field on a random canvas (augment.render_on_canvas)."""
         if kind < 0:  # a user's own drawing: train.py puts it in after preprocessing
             return np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
         if kind >= STRETCHED:
