@@ -327,7 +327,7 @@ def writer_split(writers: I64, share: float = VALIDATION_WRITERS, seed: int = SP
 
 
 # A security print's depth below the paper, in grey levels, of the real validation's document
-# crops (half of them printed); mix.PRINTED draws deeper ones. Training's crops go deeper (run O2).
+# crops (half of them printed); mix.PRINTED draws deeper ones. Training's crops go deeper (run O3).
 PRINT_LEVELS = (5.0, 25.0)
 TRAINING_PRINT_LEVELS = (5.0, 50.0)
 
