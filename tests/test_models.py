@@ -121,3 +121,52 @@ def test_keras_weights_carry_no_optimizer_state(kind):
 
     with h5py.File(MODELS / f"digit_{kind}.weights.h5") as f:
         assert "optimizer" not in f and "layers" in f
+
+
+@pytest.mark.parametrize("name", ["digit_cnn.onnx", "digit_cnn_int8.onnx"])
+def test_shipped_cnns_compute_no_shapes_at_run_time(name):
+    """Flatten's shape is a constant in the shipped graphs (`training.graph.static_flatten`):
+    no Shape node runs on every call."""
+    ops = [n.op_type for n in onnx.load(str(MODELS / name)).graph.node]
+    assert "Reshape" in ops and "Shape" not in ops and "Concat" not in ops, ops
+
+
+def _flatten_graph() -> onnx.ModelProto:
+    """Flatten as tf2onnx writes it: Reshape(x, Cast(Concat(Slice(Shape(x)), [6]))), and a
+    Reshape whose Concat has two computed parts, which must be left alone."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    const = {"start": [0], "end": [1], "second": [2], "width": [6], "three": [3]}
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Slice", ["s", "start", "end"], ["n"]),
+             helper.make_node("Concat", ["n", "width"], ["c"], axis=0),
+             helper.make_node("Cast", ["c"], ["shape"], to=TensorProto.INT64),
+             helper.make_node("Reshape", ["x", "shape"], ["flat"]),
+             helper.make_node("Slice", ["s", "end", "second"], ["rows"]),
+             helper.make_node("Concat", ["n", "rows", "three"], ["both"], axis=0),
+             helper.make_node("Reshape", ["x", "both"], ["kept"])]
+    graph = helper.make_graph(
+        nodes, "flatten", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 3])],
+        [helper.make_tensor_value_info("flat", TensorProto.FLOAT, ["N", 6]),
+         helper.make_tensor_value_info("kept", TensorProto.FLOAT, ["N", 2, 3])],
+        [numpy_helper.from_array(np.array(v, np.int64), k) for k, v in const.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_static_flatten_keeps_every_batch_size_and_drops_the_shape_nodes():
+    import onnxruntime as ort
+
+    from training.graph import static_flatten
+
+    before = _flatten_graph()
+    after = _flatten_graph()
+    assert static_flatten(after) == 2  # Concat and Cast; Shape and Slice still feed "kept"
+    onnx.checker.check_model(after)
+    assert [n.op_type for n in after.graph.node].count("Concat") == 1
+    sessions = [ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+                for m in (before, after)]
+    for n in (1, 4):
+        x = np.arange(n * 6, dtype=np.float32).reshape(n, 2, 3)
+        expected, got = (s.run(None, {"x": x}) for s in sessions)
+        assert got[0].shape == (n, 6)
+        assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))

@@ -46,6 +46,7 @@ from .common import (
 )
 from .custom import load_custom
 from .fonts import BASE, TRAINING
+from .graph import static_flatten
 from .mix import (
     CLASSES,
     NOT_A_DIGIT,
@@ -220,6 +221,7 @@ def export_onnx(model, path: Path, metadata: dict[str, str],  # type: ignore[no-
         return {"probabilities": probabilities, "not_a_digit": not_a_digit, "embedding": embedding}
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=OPSET)
+    static_flatten(proto)  # six fewer nodes on every call (graph.py)
     # Dict outputs come out sorted by name; probabilities first, as every digitrt model has it.
     outputs = sorted(proto.graph.output, key=lambda o: o.name != "probabilities")
     del proto.graph.output[:]
