@@ -132,11 +132,12 @@ def test_shipped_cnns_compute_no_shapes_at_run_time(name):
 
 
 def _flatten_graph() -> onnx.ModelProto:
-    """Flatten as tf2onnx writes it: Reshape(x, Cast(Concat(Slice(Shape(x)), [6]))), and a
-    Reshape whose Concat has two computed parts, which must be left alone."""
+    """Flatten as tf2onnx writes it: Reshape(x, Cast(Concat(Slice(Shape(x)), [6]))), and two
+    Reshapes that must be left alone: one with two computed dimensions, one to rank 3."""
     from onnx import TensorProto, helper, numpy_helper
 
-    const = {"start": [0], "end": [1], "second": [2], "width": [6], "three": [3]}
+    const = {"start": [0], "end": [1], "second": [2], "width": [6], "three": [3],
+             "three_two": [3, 2]}
     nodes = [helper.make_node("Shape", ["x"], ["s"]),
              helper.make_node("Slice", ["s", "start", "end"], ["n"]),
              helper.make_node("Concat", ["n", "width"], ["c"], axis=0),
@@ -144,11 +145,14 @@ def _flatten_graph() -> onnx.ModelProto:
              helper.make_node("Reshape", ["x", "shape"], ["flat"]),
              helper.make_node("Slice", ["s", "end", "second"], ["rows"]),
              helper.make_node("Concat", ["n", "rows", "three"], ["both"], axis=0),
-             helper.make_node("Reshape", ["x", "both"], ["kept"])]
+             helper.make_node("Reshape", ["x", "both"], ["kept"]),
+             helper.make_node("Concat", ["n", "three_two"], ["rank3"], axis=0),
+             helper.make_node("Reshape", ["x", "rank3"], ["turned"])]
     graph = helper.make_graph(
         nodes, "flatten", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 3])],
         [helper.make_tensor_value_info("flat", TensorProto.FLOAT, ["N", 6]),
-         helper.make_tensor_value_info("kept", TensorProto.FLOAT, ["N", 2, 3])],
+         helper.make_tensor_value_info("kept", TensorProto.FLOAT, ["N", 2, 3]),
+         helper.make_tensor_value_info("turned", TensorProto.FLOAT, ["N", 3, 2])],
         [numpy_helper.from_array(np.array(v, np.int64), k) for k, v in const.items()])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
@@ -162,7 +166,7 @@ def test_static_flatten_keeps_every_batch_size_and_drops_the_shape_nodes():
     after = _flatten_graph()
     assert static_flatten(after) == 2  # Concat and Cast; Shape and Slice still feed "kept"
     onnx.checker.check_model(after)
-    assert [n.op_type for n in after.graph.node].count("Concat") == 1
+    assert [n.op_type for n in after.graph.node].count("Concat") == 2
     sessions = [ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
                 for m in (before, after)]
     for n in (1, 4):

@@ -13,7 +13,7 @@ def static_flatten(proto: onnx.ModelProto) -> int:
     tf2onnx exports Flatten as Reshape(x, Concat(Slice(Shape(x)), [D])), six nodes run on every
     call (Shape, Gather, Cast, Slice, Concat, Cast) to build [N, D]. Reshape to the constant
     [-1, D] is the same for every batch size, and the nodes that only fed it are dropped. Only a
-    Concat of one computed part (the batch size) and constants is changed.
+    shape [computed batch size, constant D] is changed; any other Reshape is left as it is.
     """
     graph = proto.graph
     constants = {i.name: i for i in graph.initializer}
@@ -26,11 +26,12 @@ def static_flatten(proto: onnx.ModelProto) -> int:
             concat = producer.get(concat.input[0])
         if concat is None or concat.op_type != "Concat":
             continue
-        computed = [i for i in concat.input if i not in constants]
-        if len(computed) != 1:
-            continue
-        width = int(np.prod(np.concatenate([numpy_helper.to_array(constants[i]).ravel()
-                                            for i in concat.input if i in constants])))
+        known = [numpy_helper.to_array(constants[i]).ravel() for i in concat.input[1:]
+                 if i in constants]
+        if concat.input[0] in constants or len(known) != len(concat.input) - 1 \
+                or sum(k.size for k in known) != 1:
+            continue  # not [batch size, D]: another rank, or another computed dimension
+        width = int(np.concatenate(known)[0])
         name = f"{node.output[0]}_shape"
         graph.initializer.append(numpy_helper.from_array(np.array([-1, width], np.int64), name))
         node.input[1] = name
